@@ -1,0 +1,118 @@
+"""Settings: `calmreply.toml` (working directory, then the user's config directory),
+then environment variables, then CLI flags, each overriding the one before."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent.errors import ConfigError
+from agent.models import Tone
+
+CONFIG_NAME = "calmreply.toml"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Policy(Section):
+    """What an agent may offer without asking anyone. The guard holds drafts to it."""
+
+    refunds: bool = True
+    refund_window_days: int = 30
+    max_refund: float | None = Field(
+        default=None, description="Largest refund an agent may promise; None = order value."
+    )
+    replacements: bool = True
+    credits: bool = True
+    max_credit: float = 20.0
+    currency: str = "USD"
+    response_hours: int = Field(default=48, description="How soon we promise a next step.")
+    escalation_contact: str = "a team lead"
+
+
+class Company(Section):
+    name: str = "Acme Home Goods"
+    agent_name: str = "Sam"
+    signature: str = "Sam\nCustomer Care, Acme Home Goods"
+    support_hours: str = "Monday to Friday, 9am to 6pm"
+
+
+class ModelSettings(Section):
+    name: str | None = None
+    base_url: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 4
+    max_reasks: int = 2
+    max_revisions: int = 1
+    temperature: float = 0.3
+    fallback_offline: bool = Field(
+        default=False, description="Compose offline when the model fails after its retries."
+    )
+
+
+class Settings(Section):
+    company: Company = Company()
+    policy: Policy = Policy()
+    model: ModelSettings = ModelSettings()
+    tone: Tone = Tone.warm
+    max_email_chars: int = Field(
+        default=20_000,
+        description="Longer emails are cut at this many characters of the new message "
+        "(quoted history is dropped first) and the draft says so in its notice.",
+    )
+    max_input_bytes: int = Field(default=2_000_000, description="Larger files are refused.")
+    prompts_dir: Path | None = None
+    offline: bool = Field(default=False, description="Never call a model (--offline).")
+    source: Path | None = Field(default=None, description="The config file read, if any.")
+
+    @property
+    def api_key(self) -> str | None:
+        return os.environ.get("OPENAI_API_KEY") or None
+
+    @property
+    def model_configured(self) -> bool:
+        """A model is configured when there is a key or a base URL to talk to."""
+        return not self.offline and bool(self.api_key or self.model.base_url)
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file not found: {explicit}")
+        return explicit
+    local = Path.cwd() / CONFIG_NAME
+    if local.is_file():
+        return local
+    from platformdirs import user_config_dir
+
+    user = Path(user_config_dir("calmreply")) / CONFIG_NAME
+    return user if user.is_file() else None
+
+
+def load_settings(explicit: Path | None = None) -> Settings:
+    """Read the config file (if any) and apply the environment on top."""
+    path = find_config(explicit)
+    data: dict[str, object] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        settings = Settings.model_validate({**data, "source": path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: '{where}': {first['msg']}") from None
+    env_model = os.environ.get("CALMREPLY_MODEL")
+    env_url = os.environ.get("OPENAI_BASE_URL")
+    if env_model:
+        settings.model.name = env_model
+    if env_url:
+        settings.model.base_url = env_url
+    return settings
