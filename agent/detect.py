@@ -1,0 +1,210 @@
+"""Lexical detectors shared by the guard (on every draft) and the deterministic graders.
+
+Each detector returns the spans it found, so a finding can always cite its evidence.
+They are deliberately plain regular expressions: explainable, fast, and easy to extend.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
+
+
+def normalize(text: str) -> str:
+    """Fold homoglyph-ish and invisible tricks so 'ｒｅｆｕｎｄ' and 're\u200bfund' match."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]", "", text)
+    return text.translate(_CONFUSABLES)
+
+
+# A few Cyrillic/Greek/Armenian letters that look Latin; enough to defeat cheap tricks.
+_CONFUSABLES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+    "ѕ": "s", "ј": "j", "ԁ": "d", "ո": "n", "ս": "u", "ɡ": "g", "ο": "o", "α": "a",
+    "ν": "v", "ρ": "p", "τ": "t", "κ": "k", "Α": "A", "Β": "B", "Ε": "E", "Ο": "O",
+})
+
+_PROFANITY = re.compile(
+    r"\b(f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t|crap(py)?|damn(ed|it)?|bastards?|b[i1]tch\w*|"
+    r"ass(hole)?s?|arse(hole)?s?|dick(head)?s?|piss(ed)?|wank\w*|cunt\w*|hell\b|wtf|stfu|"
+    r"mierda|joder|puta\w*|cabr[oó]n\w*|merde|putain|scheiße|scheisse|arschloch)\b",
+    re.I,
+)
+_INSULT = re.compile(
+    r"\b(idiots?|moron(ic|s)?|stupid|dumb|incompetent|useless|pathetic|clowns?|losers?|"
+    r"fools?|imbeciles?|scum|liars?|thie(f|ves)|crooks?|worthless|brain-?dead|clueless|"
+    r"ridiculous people|a joke of a company|idiotas?|inútil(es)?|estúpid[oa]s?|incompetentes?|"
+    r"imbéciles?|idiot(en)?|crétins?)\b",
+    re.I,
+)
+# All-caps words of 2+ letters; acronyms common in support mail are allowed.
+_CAPS_WORD = re.compile(r"\b[A-Z][A-Z'’]+\b")
+_ACRONYMS = frozenset({
+    "USA", "UPS", "DHL", "FAQ", "PDF", "URL", "USD", "EUR", "GBP", "API", "CEO", "SMS", "ETA",
+    "ASAP", "FedEx", "USPS", "VAT", "SKU", "RMA", "BBB", "PIN", "IBAN", "ATM", "TV", "LED",
+    "HDMI", "USB", "GPS", "ID", "OK", "AM", "PM", "EST", "PST", "UTC", "GMT", "NYC", "UK",
+})
+
+
+def find_profanity(text: str) -> list[Span]:
+    return _spans(_PROFANITY, normalize(text))
+
+
+def find_insults(text: str) -> list[Span]:
+    return _spans(_INSULT, normalize(text))
+
+
+def find_shouting(text: str, *, min_run: int = 3) -> list[Span]:
+    """Runs of `min_run` or more consecutive all-caps words (10+ letters in all),
+    ignoring known acronyms."""
+    words = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
+    found: list[Span] = []
+    run: list[re.Match[str]] = []
+    for match in words:
+        if run and text[run[-1].end():match.start()].strip(" ,.!?;:-") != "":
+            run = []
+        run.append(match)
+        if len(run) < min_run or sum(len(m.group(0)) for m in run) < 10:
+            continue
+        span = Span(run[0].start(), match.end(), text[run[0].start():match.end()])
+        if found and found[-1].start == span.start:
+            found[-1] = span
+        else:
+            found.append(span)
+    return found
+
+
+def shouting_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 20:
+        return 0.0
+    return sum(1 for c in letters if c.isupper()) / len(letters)
+
+
+_REFUND_PROMISE = re.compile(
+    r"\b(we|i)\s*(will|'ll|’ll|are going to|have|'ve|’ve|shall|can)\s+(now\s+)?"
+    r"(immediately\s+|gladly\s+|happily\s+)?(issue|process|refund|give|send|return|credit)"
+    r"\w*\s+(you\s+)?(a\s+|your\s+|the\s+)?(full\s+|complete\s+|100%\s+)?"
+    r"(refund|money back|reimburse\w*|purchase price|payment)|"
+    r"\b(you\s*(will|'ll|’ll)\s+(get|receive|be\s+given)\s+(a\s+)?(full\s+)?"
+    r"(refund|your money back))|"
+    r"\b(your|a)\s+(full\s+)?refund\s+(has\s+been|is\s+being|will\s+be)\s+"
+    r"(issued|processed|approved|sent)|"
+    r"\b(le|te)\s+(devolveremos|reembolsaremos)\b|\bnous vous rembourserons\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"(?P<cur>[$€£])\s?(?P<amt>\d{1,6}(?:[.,]\d{1,2})?)|"
+    r"(?P<amt2>\d{1,6}(?:[.,]\d{1,2})?)\s?(?P<cur2>USD|EUR|GBP|dollars|euros|pounds)",
+    re.I,
+)
+_OFFER_WORDS = re.compile(
+    r"\b(credit|voucher|compensation|refund|gift card|coupon|discount|reimburse\w*)\b", re.I
+)
+_DEADLINE = re.compile(
+    r"\b(within|in the next|in)\s+(?P<n>\d{1,3}|one|two|three|twenty-four|a few)\s+"
+    r"(?P<unit>minutes?|hours?|days?|business days?|working days?)\b|"
+    r"\b(?P<word>today|tonight|tomorrow|by end of (the )?day|right away|immediately|"
+    r"first thing tomorrow|by (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+    re.I,
+)
+_PROMISE_VERB = re.compile(
+    r"\b(will|'ll|’ll|guarantee|promise|shall|are going to|is going to)\b", re.I
+)
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "twenty-four": 24, "a few": 3}
+
+
+def find_refund_promises(text: str) -> list[Span]:
+    return _spans(_REFUND_PROMISE, normalize(text))
+
+
+def find_money_offers(text: str) -> list[tuple[Span, float]]:
+    """Amounts of money mentioned in a sentence that offers credit, refund or compensation."""
+    clean = normalize(text)
+    found: list[tuple[Span, float]] = []
+    for sentence in _sentences(clean):
+        if not _OFFER_WORDS.search(sentence.text):
+            continue
+        for m in _MONEY.finditer(sentence.text):
+            raw = (m.group("amt") or m.group("amt2") or "0").replace(",", ".")
+            found.append((Span(sentence.start + m.start(), sentence.start + m.end(),
+                               m.group(0)), float(raw)))
+    return found
+
+
+def find_deadline_promises(text: str) -> list[tuple[Span, float]]:
+    """Promised deadlines, with the promised delay in hours (0 for 'immediately', 'today')."""
+    clean = normalize(text)
+    found: list[tuple[Span, float]] = []
+    for sentence in _sentences(clean):
+        if not _PROMISE_VERB.search(sentence.text):
+            continue
+        for m in _DEADLINE.finditer(sentence.text):
+            span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
+            found.append((span, _hours(m)))
+    return found
+
+
+def _hours(m: re.Match[str]) -> float:
+    word = (m.group("word") or "").lower()
+    if word:
+        return {"today": 8.0, "tonight": 8.0, "tomorrow": 24.0}.get(
+            word, 0.0 if word in ("right away", "immediately") else 24.0)
+    n_raw = m.group("n").lower()
+    n = float(_NUMBER_WORDS.get(n_raw, 0) or int(n_raw))
+    unit = m.group("unit").lower()
+    if unit.startswith("minute"):
+        return n / 60
+    if unit.startswith("hour"):
+        return n
+    return n * 24
+
+
+_LEAK = re.compile(
+    r"\b(system prompt|my instructions|i (was|am|have been) (instructed|told|programmed) to|"
+    r"as an ai( language model)?|language model|my (guidelines|programming|prompt)|"
+    r"playbook partial|jinja|BEGIN CUSTOMER EMAIL|END CUSTOMER EMAIL|"
+    r"<<<|>>>|you are a (customer|support) (service|care)? ?(agent|assistant) for)\b",
+    re.I,
+)
+
+
+def find_leaks(text: str, secrets: tuple[str, ...] = ()) -> list[Span]:
+    """Text that reveals our instructions, prompt scaffolding, or any given secret."""
+    clean = normalize(text)
+    found = _spans(_LEAK, clean)
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            at = clean.find(secret)
+            if at >= 0:
+                found.append(Span(at, at + len(secret), "<secret>"))
+    return found
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    text: str
+
+
+def _sentences(text: str) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    start = 0
+    for m in re.finditer(r"[.!?\n]+\s*", text):
+        out.append(_Sentence(start, text[start:m.end()]))
+        start = m.end()
+    if start < len(text):
+        out.append(_Sentence(start, text[start:]))
+    return out

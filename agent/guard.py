@@ -1,0 +1,127 @@
+"""The guard: checks every draft before it reaches a support agent.
+
+A draft that fails is revised by the model (bounded) or returned flagged with these
+findings; it is never passed on silently. The offline composer's drafts are checked too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.config import Policy
+from agent.detect import (
+    Span,
+    find_deadline_promises,
+    find_insults,
+    find_leaks,
+    find_money_offers,
+    find_profanity,
+    find_refund_promises,
+    find_shouting,
+    normalize,
+)
+from agent.models import Analysis, Draft, GuardFinding
+
+_PLACEHOLDER = re.compile(
+    r"#None\b|\bNone\b(?= (order|ticket))|\b(Dear|Hi|Hello|Hola)\s*[,!]|"
+    r"\[(customer |your )?(name|order( number)?|product|date)\]|\{\{|\}\}|<name>",
+    re.I,
+)
+# Promised timelines matter when they are about something the customer is waiting for.
+_DELIVERABLE = re.compile(
+    r"\b(refund|deliver|ship|arriv|replace|credit|resolv|fix|reimburs|money|reply|respond|"
+    r"back to you|update)\w*", re.I,
+)
+_SHINGLE = 8
+_MIN_LANGUAGE_CHARS = 80
+
+
+def _finding(check: str, message: str, span: Span | None = None) -> GuardFinding:
+    return GuardFinding(check=check, message=message, evidence=span.text if span else None)
+
+
+def check_draft(
+    draft: Draft,
+    analysis: Analysis,
+    policy: Policy,
+    *,
+    system_prompt: str = "",
+    secrets: tuple[str, ...] = (),
+) -> list[GuardFinding]:
+    """Every reason this draft must not go out as it is (empty when it may)."""
+    text = normalize(f"{draft.subject}\n{draft.body}")
+    findings: list[GuardFinding] = []
+    for span in find_profanity(text):
+        findings.append(_finding("profanity", "the draft contains profanity", span))
+    for span in find_insults(text):
+        findings.append(_finding("insult", "the draft contains an insult", span))
+    for span in find_shouting(text):
+        findings.append(_finding("shouting", "the draft shouts in capital letters", span))
+    findings += _policy_findings(text, policy)
+    findings += _leak_findings(text, system_prompt, secrets)
+    for m in _PLACEHOLDER.finditer(text):
+        findings.append(GuardFinding(check="placeholder", message="the draft has an empty "
+                                     "or unfilled slot", evidence=m.group(0)))
+    findings += _language_findings(draft.body, analysis.language)
+    return findings
+
+
+def _policy_findings(text: str, policy: Policy) -> list[GuardFinding]:
+    found: list[GuardFinding] = []
+    if not policy.refunds:
+        for span in find_refund_promises(text):
+            found.append(_finding("policy", "the draft promises a refund; the policy does "
+                                  "not let agents offer refunds", span))
+    limit = max(policy.max_credit if policy.credits else 0.0, policy.max_refund or 0.0)
+    for span, amount in find_money_offers(text):
+        if amount > limit:
+            found.append(_finding("policy", f"the draft offers {span.text}, over the "
+                                  f"{limit:g} {policy.currency} an agent may offer", span))
+    for span, hours in find_deadline_promises(text):
+        sentence = _sentence_around(text, span)
+        if hours < policy.response_hours and _DELIVERABLE.search(sentence):
+            found.append(_finding("policy", "the draft promises a timeline shorter than the "
+                                  f"policy's {policy.response_hours} hours", span))
+    return found
+
+
+def _leak_findings(text: str, system_prompt: str, secrets: tuple[str, ...]) -> list[GuardFinding]:
+    found = [
+        _finding("leak", "the draft reveals our instructions or a secret", span)
+        for span in find_leaks(text, secrets)
+    ]
+    if system_prompt:
+        copied = _shared_shingle(normalize(text), system_prompt)
+        if copied:
+            found.append(GuardFinding(check="leak", message="the draft repeats the system "
+                                      "prompt", evidence=copied))
+    return found
+
+
+def _language_findings(body: str, expected: str) -> list[GuardFinding]:
+    from agent.language import detect_language
+
+    if len(body) < _MIN_LANGUAGE_CHARS:
+        return []
+    got = detect_language(body)
+    if got == expected:
+        return []
+    return [GuardFinding(check="language", message=f"the draft is in '{got}' but the customer "
+                         f"wrote in '{expected}'")]
+
+
+def _shared_shingle(text: str, source: str) -> str | None:
+    """The first run of eight words of `source` that also stands in `text`."""
+    words = re.findall(r"\w+", source.lower())
+    haystack = " ".join(re.findall(r"\w+", text.lower()))
+    for i in range(len(words) - _SHINGLE + 1):
+        shingle = " ".join(words[i:i + _SHINGLE])
+        if shingle in haystack:
+            return shingle
+    return None
+
+
+def _sentence_around(text: str, span: Span) -> str:
+    start = max(text.rfind(".", 0, span.start), text.rfind("\n", 0, span.start)) + 1
+    ends = [i for i in (text.find(".", span.end), text.find("\n", span.end)) if i >= 0]
+    return text[start:min(ends) if ends else len(text)]
