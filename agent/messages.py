@@ -1,0 +1,114 @@
+"""Build the exact chat messages sent to the model from the templates in `prompts/`.
+
+The customer's email goes in as a variable between markers. Marker look-alikes inside
+the email are defused first, so the email cannot close its own fence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound
+
+from agent.config import Settings
+from agent.errors import ConfigError
+from agent.inbound import InboundEmail
+from agent.models import Facts, GuardFinding, ModelOutput, Tone
+from agent.prompting import default_prompts_dir, make_env
+
+Message = dict[str, str]
+
+OPEN_MARKER = "<<<CUSTOMER EMAIL>>>"
+CLOSE_MARKER = "<<<END CUSTOMER EMAIL>>>"
+
+# One partial per playbook principle (BRIEF.md items 1-14), in order.
+PLAYBOOK = (
+    "01_composure", "02_listening", "03_empathy", "04_apology", "05_responsibility",
+    "06_face_saving", "07_resolution", "08_boundaries", "09_escalation", "10_gratitude",
+    "11_documentation", "12_professional_language", "13_walking_away", "14_learning",
+)
+
+_MARKERISH = re.compile(r"<{2,}|>{2,}")
+
+
+def fence(text: str) -> str:
+    """Neutralise anything in customer text that could pass for our markers."""
+    return _MARKERISH.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    """The output schema, without the titles pydantic adds (they only cost tokens)."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "title"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(ModelOutput.model_json_schema()), separators=(",", ":"))
+
+
+def render(name: str, prompts_dir: Path | None = None, **context: Any) -> str:
+    """Render one template; a missing template or variable becomes a ConfigError."""
+    env = make_env(prompts_dir)
+    where = prompts_dir or default_prompts_dir()
+    try:
+        return env.get_template(name).render(**context).strip()
+    except TemplateNotFound as exc:
+        raise ConfigError(f"template '{exc.name}' is missing from {where}") from None
+    except TemplateError as exc:
+        raise ConfigError(f"template '{name}' in {where} failed to render: {exc}") from None
+
+
+def draft_messages(
+    email: InboundEmail,
+    settings: Settings,
+    *,
+    tone: Tone | None = None,
+    facts: Facts | None = None,
+    prompts_dir: Path | None = None,
+    language_hint: str = "en",
+    today: dt.date | None = None,
+) -> list[Message]:
+    prompts_dir = prompts_dir or settings.prompts_dir
+    common = {
+        "company": settings.company.model_dump(),
+        "policy": settings.policy.model_dump(),
+        "open_marker": OPEN_MARKER,
+        "close_marker": CLOSE_MARKER,
+    }
+    system = render(
+        "system.j2", prompts_dir, **common,
+        playbook=PLAYBOOK,
+        tone=(tone or settings.tone).value,
+        language_hint=language_hint,
+        schema=_schema_text(),
+    )
+    user = render(
+        "draft.j2", prompts_dir, **common,
+        email={
+            "subject": fence(email.subject or ""),
+            "sender_name": fence(email.sender_name or ""),
+            "truncated": email.truncated,
+        },
+        email_text=fence(email.body),
+        facts=facts.model_dump() if facts else None,
+        today=(today or dt.date.today()).isoformat(),
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def revise_message(findings: list[GuardFinding], prompts_dir: Path | None) -> Message:
+    text = render("revise.j2", prompts_dir, findings=[f.model_dump() for f in findings])
+    return {"role": "user", "content": text}
+
+
+def reask_message(error: str, prompts_dir: Path | None) -> Message:
+    return {"role": "user", "content": render("reask.j2", prompts_dir, error=error)}
