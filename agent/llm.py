@@ -1,0 +1,252 @@
+"""The model client: one structured answer from any OpenAI-compatible server.
+
+Two loops, kept apart:
+- network retries (tenacity): 429 (not an exhausted quota), 5xx, timeouts and dropped
+  connections, with jittered exponential backoff that honours Retry-After. The SDK's own
+  retries are off, so there is exactly one retry layer.
+- re-asks: an answer that is not valid JSON for the schema is shown back to the model
+  with the validation error, a bounded number of times.
+
+Structured output is asked for with a strict JSON schema; a server that rejects that is
+asked for JSON mode, and one that rejects JSON mode gets plain text from which the JSON
+object is extracted. The mode that worked is remembered for the client's lifetime.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from agent.config import Settings
+from agent.errors import InvalidOutputError, TransientModelError, from_sdk
+from agent.messages import Message, reask_message
+from agent.models import Usage
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+T = TypeVar("T", bound=BaseModel)
+Mode = Literal["json_schema", "json_object", "text"]
+_MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+MAX_RETRY_AFTER = 60.0
+
+
+class ModelClient:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sdk: AsyncOpenAI | None = None,
+        backoff: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.model = settings.model.name or "gpt-4o-mini"
+        self.base_url = settings.model.base_url
+        self.prompts_dir: Path | None = settings.prompts_dir
+        self.mode: Mode = "json_schema"
+        self._backoff = backoff
+        self._sdk = sdk
+
+    @property
+    def sdk(self) -> AsyncOpenAI:
+        if self._sdk is None:
+            from openai import AsyncOpenAI
+
+            self._sdk = AsyncOpenAI(
+                # Local servers (llama.cpp, Ollama, vLLM) need no key, but the SDK wants one.
+                api_key=self.settings.api_key or "not-needed",
+                base_url=self.base_url,
+                timeout=self.settings.model.timeout,
+                max_retries=0,  # tenacity owns retries
+            )
+        return self._sdk
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.close()
+
+    async def structured(
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        temperature: float | None = None,
+        seed: int | None = None,
+        on_text: Callable[[str], None] | None = None,
+        usage: Usage | None = None,
+    ) -> tuple[T, Usage]:
+        """Ask until the answer validates against `schema` (bounded re-asks)."""
+        usage = usage if usage is not None else Usage()
+        convo = list(messages)
+        last_error = ""
+        for _ in range(self.settings.model.max_reasks + 1):
+            content, finish = await self._complete(convo, schema, temperature, seed, on_text,
+                                                   usage)
+            try:
+                if finish == "length":
+                    raise InvalidOutputError("the answer was cut off at the token limit; "
+                                             "answer more briefly")
+                return parse_output(content, schema), usage
+            except InvalidOutputError as exc:
+                last_error = exc.message
+                convo += [
+                    {"role": "assistant", "content": content[:4000]},
+                    reask_message(last_error, self.prompts_dir),
+                ]
+        raise InvalidOutputError(
+            f"model '{self.model}' gave no valid answer after "
+            f"{self.settings.model.max_reasks + 1} tries ({last_error}); try a stronger model"
+        )
+
+    async def _complete(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel],
+        temperature: float | None,
+        seed: int | None,
+        on_text: Callable[[str], None] | None,
+        usage: Usage,
+    ) -> tuple[str, str | None]:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, TransientModelError)),
+            stop=stop_after_attempt(self.settings.model.max_retries + 1),
+            wait=self._wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._call_once(messages, schema, temperature, seed, on_text, usage)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientModelError) and exc.retry_after is not None:
+            return min(exc.retry_after, MAX_RETRY_AFTER)
+        return wait_random_exponential(multiplier=self._backoff, max=20)(state)
+
+    async def _call_once(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel],
+        temperature: float | None,
+        seed: int | None,
+        on_text: Callable[[str], None] | None,
+        usage: Usage,
+    ) -> tuple[str, str | None]:
+        """One request; returns the answer text and the finish reason."""
+        import httpx
+        import openai
+
+        while True:
+            kwargs = self._request(messages, schema, temperature, seed)
+            try:
+                if on_text is not None:
+                    return await self._stream(kwargs, on_text, usage)
+                response = await self.sdk.chat.completions.create(**kwargs)
+            except openai.BadRequestError as exc:
+                if self._downgrade(exc):
+                    continue
+                raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
+            except (openai.APIError, httpx.TransportError) as exc:
+                raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
+            if response.usage is not None:
+                usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
+            if not response.choices:
+                raise TransientModelError(f"{self.base_url or 'the API'} sent no choices")
+            choice = response.choices[0]
+            refusal = getattr(choice.message, "refusal", None)
+            if refusal:
+                return json.dumps({"refusal": refusal}), choice.finish_reason
+            return choice.message.content or "", choice.finish_reason
+
+    async def _stream(self, kwargs: dict[str, Any], on_text: Callable[[str], None],
+                      usage: Usage) -> tuple[str, str | None]:
+        stream = await self.sdk.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
+        parts: list[str] = []
+        finish: str | None = None
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage.add(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+            for choice in chunk.choices:
+                finish = choice.finish_reason or finish
+                delta = choice.delta.content or ""
+                if delta:
+                    parts.append(delta)
+                    on_text(delta)
+        return "".join(parts), finish
+
+    def _downgrade(self, exc: Exception) -> bool:
+        """Step down from JSON schema to JSON mode to plain text when a server says no."""
+        text = str(exc).lower()
+        if self.mode == "text" or not any(w in text for w in ("response_format", "json")):
+            return False
+        self.mode = _MODES[_MODES.index(self.mode) + 1]
+        return True
+
+    def _request(self, messages: list[Message], schema: type[BaseModel],
+                 temperature: float | None, seed: int | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.settings.model.temperature if temperature is None
+            else temperature,
+        }
+        if seed is not None:
+            kwargs["seed"] = seed
+        if self.mode == "json_schema":
+            from openai.lib._pydantic import to_strict_json_schema
+
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "strict": True,
+                                "schema": to_strict_json_schema(schema)},
+            }
+        elif self.mode == "json_object":
+            kwargs["response_format"] = {"type": "json_object"}
+        return kwargs
+
+
+def extract_json(content: str) -> str:
+    """The JSON object inside an answer that may carry code fences or chatter."""
+    fenced = _FENCE.search(content)
+    if fenced:
+        content = fenced.group(1)
+    start, end = content.find("{"), content.rfind("}")
+    return content[start:end + 1] if start >= 0 and end > start else content
+
+
+def parse_output(content: str, schema: type[T]) -> T:
+    """Validate an answer; the error message is what the model is shown on a re-ask."""
+    if not content.strip():
+        raise InvalidOutputError("the answer was empty")
+    try:
+        data = json.loads(extract_json(content))
+    except json.JSONDecodeError as exc:
+        raise InvalidOutputError(f"the answer is not valid JSON ({exc.msg} at "
+                                 f"line {exc.lineno} column {exc.colno})") from None
+    if isinstance(data, dict) and set(data) == {"refusal"}:
+        raise InvalidOutputError(f"the model refused: {str(data['refusal'])[:200]}")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+            for err in exc.errors()[:8]
+        )
+        raise InvalidOutputError(f"the JSON does not match the schema: {problems}") from None
+
