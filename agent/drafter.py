@@ -1,0 +1,128 @@
+"""The drafting agent: email in, guarded draft out.
+
+With a model configured: render the playbook prompts, ask for analysis + draft in one
+structured answer, run the guard, and let the model revise (bounded) what the guard
+rejects. With no model configured (or, when opted in, after the model fails for good):
+the rule-based analyzer and offline composer. Either way the guard has the last word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.config import Settings
+from agent.errors import ModelError
+from agent.guard import check_draft
+from agent.inbound import InboundEmail
+from agent.language import detect_language
+from agent.llm import ModelClient
+from agent.messages import draft_messages, revise_message
+from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage
+
+OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
+                  "read it through before sending.")
+TRUNCATED_NOTICE = "The email was longer than the limit and was cut; read the full original."
+
+
+async def draft_email(
+    email: InboundEmail,
+    settings: Settings,
+    *,
+    tone: Tone | None = None,
+    facts: Facts | None = None,
+    prompts_dir: Path | None = None,
+    client: ModelClient | None = None,
+    today: dt.date | None = None,
+    on_text: Callable[[str], None] | None = None,
+) -> DraftResult:
+    """Draft one reply. Raises ModelError when the model fails and no fallback is set."""
+    if client is None and not settings.model_configured:
+        return compose_offline(email, settings, tone=tone, facts=facts, prompts_dir=prompts_dir,
+                               today=today)
+    owned = client is None
+    client = client or ModelClient(settings)
+    try:
+        return await _draft_with_model(email, settings, client, tone=tone, facts=facts,
+                                       prompts_dir=prompts_dir, today=today, on_text=on_text)
+    except ModelError as exc:
+        if not settings.model.fallback_offline:
+            raise
+        result = compose_offline(email, settings, tone=tone, facts=facts,
+                                 prompts_dir=prompts_dir, today=today)
+        result.notice = f"The model failed ({exc.message}); composed offline instead."
+        return result
+    finally:
+        if owned:
+            await client.aclose()
+
+
+async def _draft_with_model(
+    email: InboundEmail,
+    settings: Settings,
+    client: ModelClient,
+    *,
+    tone: Tone | None,
+    facts: Facts | None,
+    prompts_dir: Path | None,
+    today: dt.date | None,
+    on_text: Callable[[str], None] | None,
+) -> DraftResult:
+    messages = draft_messages(email, settings, tone=tone, facts=facts, prompts_dir=prompts_dir,
+                              language_hint=detect_language(email.body), today=today)
+    usage = Usage()
+    output, _ = await client.structured(messages, ModelOutput, on_text=on_text, usage=usage)
+    system_prompt = _without(messages[0]["content"], settings.company.signature)
+    secrets = tuple(s for s in (settings.api_key,) if s)
+
+    def guard(out: ModelOutput) -> list[GuardFinding]:
+        return check_draft(out.draft, out.analysis, settings.policy,
+                           system_prompt=system_prompt, secrets=secrets)
+
+    findings = guard(output)
+    revisions = 0
+    while findings and revisions < settings.model.max_revisions:
+        convo = [*messages,
+                 {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
+                 revise_message(findings, prompts_dir or settings.prompts_dir)]
+        output, _ = await client.structured(convo, ModelOutput, usage=usage)
+        revisions += 1
+        findings = guard(output)
+    return DraftResult(
+        source="model",
+        model=client.model,
+        analysis=output.analysis,
+        draft=output.draft,
+        flagged=bool(findings),
+        guard=findings,
+        revisions=revisions,
+        usage=usage,
+        notice=TRUNCATED_NOTICE if email.truncated else None,
+    )
+
+
+def compose_offline(
+    email: InboundEmail,
+    settings: Settings,
+    *,
+    tone: Tone | None = None,
+    facts: Facts | None = None,
+    prompts_dir: Path | None = None,
+    today: dt.date | None = None,
+) -> DraftResult:
+    from agent.offline.analyzer import analyze
+    from agent.offline.composer import compose
+
+    analysis = analyze(email, facts)
+    draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
+                    today=today or dt.date.today())
+    findings = check_draft(draft, analysis, settings.policy)
+    notice = OFFLINE_NOTICE + (" " + TRUNCATED_NOTICE if email.truncated else "")
+    return DraftResult(source="offline", model=None, analysis=analysis, draft=draft,
+                       flagged=bool(findings), guard=findings, notice=notice)
+
+
+def _without(text: str, part: str) -> str:
+    return text.replace(part, "") if part else text
