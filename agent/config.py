@@ -43,8 +43,11 @@ class Company(Section):
 
 
 class ModelSettings(Section):
-    name: str | None = None
+    name: str | None = Field(default=None, description="Model (Azure: the deployment name).")
     base_url: str | None = None
+    azure_endpoint: str | None = Field(
+        default=None, description="Azure OpenAI resource URL; set to talk to Azure.")
+    api_version: str = Field(default="2024-10-21", description="Azure OpenAI API version.")
     timeout: float = 60.0
     max_retries: int = 4
     max_reasks: int = 2
@@ -72,12 +75,15 @@ class Settings(Section):
 
     @property
     def api_key(self) -> str | None:
-        return os.environ.get("OPENAI_API_KEY") or None
+        names = ("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY") if self.model.azure_endpoint \
+            else ("OPENAI_API_KEY",)
+        return next((os.environ[n] for n in names if os.environ.get(n)), None)
 
     @property
     def model_configured(self) -> bool:
-        """A model is configured when there is a key or a base URL to talk to."""
-        return not self.offline and bool(self.api_key or self.model.base_url)
+        """A model is configured when there is a key, a base URL or an Azure endpoint."""
+        return not self.offline and bool(
+            self.api_key or self.model.base_url or self.model.azure_endpoint)
 
 
 def find_config(explicit: Path | None = None) -> Path | None:
@@ -109,10 +115,9 @@ def load_settings(explicit: Path | None = None) -> Settings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{path}: '{where}': {first['msg']}") from None
-    env_model = os.environ.get("CALMREPLY_MODEL")
-    env_url = os.environ.get("OPENAI_BASE_URL")
-    if env_model:
-        settings.model.name = env_model
-    if env_url:
-        settings.model.base_url = env_url
+    env = os.environ.get
+    settings.model.name = env("CALMREPLY_MODEL") or settings.model.name
+    settings.model.base_url = env("OPENAI_BASE_URL") or settings.model.base_url
+    settings.model.azure_endpoint = env("AZURE_OPENAI_ENDPOINT") or settings.model.azure_endpoint
+    settings.model.api_version = env("OPENAI_API_VERSION") or settings.model.api_version
     return settings

@@ -54,7 +54,7 @@ class ModelClient:
     ) -> None:
         self.settings = settings
         self.model = settings.model.name or "gpt-4o-mini"
-        self.base_url = settings.model.base_url
+        self.base_url = settings.model.base_url or settings.model.azure_endpoint
         self.prompts_dir: Path | None = settings.prompts_dir
         self.mode: Mode = "json_schema"
         self._backoff = backoff
@@ -63,15 +63,19 @@ class ModelClient:
     @property
     def sdk(self) -> AsyncOpenAI:
         if self._sdk is None:
-            from openai import AsyncOpenAI
+            from openai import AsyncAzureOpenAI, AsyncOpenAI
 
-            self._sdk = AsyncOpenAI(
+            common: dict[str, Any] = {
                 # Local servers (llama.cpp, Ollama, vLLM) need no key, but the SDK wants one.
-                api_key=self.settings.api_key or "not-needed",
-                base_url=self.base_url,
-                timeout=self.settings.model.timeout,
-                max_retries=0,  # tenacity owns retries
-            )
+                "api_key": self.settings.api_key or "not-needed",
+                "timeout": self.settings.model.timeout,
+                "max_retries": 0,  # tenacity owns retries
+            }
+            azure = self.settings.model.azure_endpoint
+            self._sdk = AsyncAzureOpenAI(azure_endpoint=azure, azure_deployment=self.model,
+                                         api_version=self.settings.model.api_version, **common) \
+                if azure and not self.settings.model.base_url \
+                else AsyncOpenAI(base_url=self.base_url, **common)
         return self._sdk
 
     async def aclose(self) -> None:

@@ -225,3 +225,19 @@ def test_sdk_retries_are_off() -> None:
 
 def test_extract_json_from_chatter() -> None:
     assert extract_json('Here you go: {"a": 1} hope it helps') == '{"a": 1}'
+
+
+@respx.mock
+async def test_azure_openai_uses_the_deployment_url_and_api_key_header(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "azure-key")
+    route = respx.post(
+        "https://acme.openai.azure.com/openai/deployments/reply-drafter/chat/completions"
+    ).mock(return_value=ok())
+    settings = Settings(model=ModelSettings(azure_endpoint="https://acme.openai.azure.com",
+                                            name="reply-drafter"))
+    assert settings.model_configured
+    await ask(ModelClient(settings, backoff=0.0))
+    request = route.calls.last.request
+    assert request.url.params["api-version"] == settings.model.api_version
+    assert request.headers["api-key"] == "azure-key"
