@@ -1,0 +1,42 @@
+import pytest
+
+from agent.language import SUPPORTED, detect_language
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My order never arrived and I want my money back, this is not acceptable.", "en"),
+        ("Mi pedido no ha llegado todavía y ya han pasado dos semanas. Quiero mi dinero.", "es"),
+        ("Ma commande n'est jamais arrivée, je suis très en colère et je veux être remboursé.",
+         "fr"),
+        ("Meine Bestellung ist noch nicht angekommen und ich habe schon zweimal angerufen.",
+         "de"),
+        ("O meu pedido ainda não chegou e já faz duas semanas. Quero o meu dinheiro de volta.",
+         "pt"),
+        ("Il mio ordine non è ancora arrivato e sono passate due settimane, voglio i soldi.",
+         "it"),
+        ("¿Dónde está mi pedido? Es una vergüenza.", "es"),
+    ],
+)
+def test_detects_each_supported_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "ok", "Hola", "!!!", "12345 #999", "WHERE IS IT"])
+def test_short_or_unknown_text_falls_back_to_english(text: str) -> None:
+    assert detect_language(text) == "en"
+
+
+def test_shouting_english_is_still_english() -> None:
+    assert detect_language("WHERE IS MY ORDER? YOU HAVE HAD MY MONEY FOR THREE WEEKS!!!") == "en"
+
+
+def test_english_with_a_spanish_word_stays_english() -> None:
+    text = "I ordered the blender from your store in Madrid and it has not arrived, gracias."
+    assert detect_language(text) == "en"
+
+
+def test_always_returns_a_supported_code() -> None:
+    for text in ["Привет, где мой заказ?", "注文が届きません", "xyz qwv plk"]:
+        assert detect_language(text) in SUPPORTED
