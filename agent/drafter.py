@@ -38,20 +38,22 @@ async def draft_email(
     today: dt.date | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> DraftResult:
-    """Draft one reply. Raises ModelError when the model fails and no fallback is set."""
+    """Draft one reply. Raises ModelError when the model fails and no fallback is set.
+
+    `prompts_dir` overrides the settings' template directory (A/B runs use it)."""
+    if prompts_dir is not None:
+        settings = settings.model_copy(update={"prompts_dir": prompts_dir})
     if client is None and not settings.model_configured:
-        return compose_offline(email, settings, tone=tone, facts=facts, prompts_dir=prompts_dir,
-                               today=today)
+        return compose_offline(email, settings, tone=tone, facts=facts, today=today)
     owned = client is None
     client = client or ModelClient(settings)
     try:
         return await _draft_with_model(email, settings, client, tone=tone, facts=facts,
-                                       prompts_dir=prompts_dir, today=today, on_text=on_text)
+                                       today=today, on_text=on_text)
     except ModelError as exc:
         if not settings.model.fallback_offline:
             raise
-        result = compose_offline(email, settings, tone=tone, facts=facts,
-                                 prompts_dir=prompts_dir, today=today)
+        result = compose_offline(email, settings, tone=tone, facts=facts, today=today)
         result.notice = f"The model failed ({exc.message}); composed offline instead."
         return result
     finally:
@@ -66,11 +68,10 @@ async def _draft_with_model(
     *,
     tone: Tone | None,
     facts: Facts | None,
-    prompts_dir: Path | None,
     today: dt.date | None,
     on_text: Callable[[str], None] | None,
 ) -> DraftResult:
-    messages = draft_messages(email, settings, tone=tone, facts=facts, prompts_dir=prompts_dir,
+    messages = draft_messages(email, settings, tone=tone, facts=facts,
                               language_hint=detect_language(email.body), today=today)
     usage = Usage()
     output, _ = await client.structured(messages, ModelOutput, on_text=on_text, usage=usage)
@@ -86,7 +87,7 @@ async def _draft_with_model(
     while findings and revisions < settings.model.max_revisions:
         convo = [*messages,
                  {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
-                 revise_message(findings, prompts_dir or settings.prompts_dir)]
+                 revise_message(findings, settings.prompts_dir)]
         output, _ = await client.structured(convo, ModelOutput, usage=usage)
         revisions += 1
         findings = guard(output)
@@ -109,7 +110,6 @@ def compose_offline(
     *,
     tone: Tone | None = None,
     facts: Facts | None = None,
-    prompts_dir: Path | None = None,
     today: dt.date | None = None,
 ) -> DraftResult:
     from agent.offline.analyzer import analyze

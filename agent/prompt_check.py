@@ -3,6 +3,7 @@ included, and every template renders against the fixture emails in every tone.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
@@ -51,6 +52,8 @@ def check_templates(prompts_dir: Path | None = None) -> tuple[list[str], int]:
                               policy=settings.policy.model_dump())
                 if text not in system:
                     problems.append(f"system.j2 does not include playbook/{partial}.j2")
+    problems += _check_offline(settings)
+    rendered += len(fixture_emails()) * len(Tone)
     try:
         revise_message([GuardFinding(check="profanity", message="m", evidence="e")],
                        prompts_dir)
@@ -59,3 +62,19 @@ def check_templates(prompts_dir: Path | None = None) -> tuple[list[str], int]:
     except CalmreplyError as exc:
         problems.append(exc.message)
     return sorted(set(problems)), rendered
+
+
+def _check_offline(settings: Settings) -> list[str]:
+    """The offline composer's templates, rendered through the composer for every fixture."""
+    from agent.offline.analyzer import analyze
+    from agent.offline.composer import compose
+
+    problems = []
+    for fixture in fixture_emails():
+        email = parse_text(fixture.read_text(encoding="utf-8"))
+        for tone in Tone:
+            try:
+                compose(email, analyze(email), settings, tone=tone, today=dt.date(2026, 1, 5))
+            except CalmreplyError as exc:
+                problems.append(f"offline, {fixture.name} ({tone.value}): {exc.message}")
+    return problems
