@@ -106,9 +106,11 @@ _REFUND_PROMISE = re.compile(
     r"\b(le|te)\s+(devolveremos|reembolsaremos)\b|\bnous vous rembourserons\b",
     re.I,
 )
+# 1,000.50 / 1000 / 20,5 (a comma before exactly two digits is a decimal comma).
+_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,7}(?:[.,]\d{1,2})?)"
 _MONEY = re.compile(
-    r"(?P<cur>[$€£])\s?(?P<amt>\d{1,6}(?:[.,]\d{1,2})?)|"
-    r"(?P<amt2>\d{1,6}(?:[.,]\d{1,2})?)\s?(?P<cur2>USD|EUR|GBP|dollars|euros|pounds)",
+    rf"(?P<cur>[$€£])\s?(?P<amt>{_AMOUNT})|"
+    rf"(?P<amt2>{_AMOUNT})\s?(?P<cur2>USD|EUR|GBP|dollars|euros|pounds)",
     re.I,
 )
 _OFFER_WORDS = re.compile(
@@ -139,7 +141,8 @@ def find_money_offers(text: str) -> list[tuple[Span, float]]:
         if not _OFFER_WORDS.search(sentence.text):
             continue
         for m in _MONEY.finditer(sentence.text):
-            raw = (m.group("amt") or m.group("amt2") or "0").replace(",", ".")
+            raw = m.group("amt") or m.group("amt2") or "0"
+            raw = raw.replace(",", "") if re.search(r",\d{3}", raw) else raw.replace(",", ".")
             found.append((Span(sentence.start + m.start(), sentence.start + m.end(),
                                m.group(0)), float(raw)))
     return found
@@ -194,6 +197,30 @@ def find_leaks(text: str, secrets: tuple[str, ...] = ()) -> list[Span]:
     return found
 
 
+_THREAT = re.compile(
+    r"\b(legal action against you|(we|i)\s*(will|'ll|’ll|shall)\s+(sue|report|ban|block|"
+    r"blacklist|prosecute|call the police on)\s+you|you\s*(will|'ll|’ll)\s+regret|"
+    r"(or|otherwise)\s+(we|i)\s*(will|'ll|’ll)\s+(close|terminate|cancel|suspend)\s+your|"
+    r"(final|last) warning|consequences for you|we know where you)\b",
+    re.I,
+)
+_MARKUP = re.compile(
+    r"<\s*(script|img|iframe|svg|object|embed|style|a\s+href|form|input|link|meta)\b|"
+    r"\bon(error|load|click|mouseover)\s*=|javascript:",
+    re.I,
+)
+
+
+def find_threats(text: str) -> list[Span]:
+    """Sentences that threaten the reader (bans, lawsuits, 'you'll regret it')."""
+    return _spans(_THREAT, normalize(text))
+
+
+def find_markup(text: str) -> list[Span]:
+    """HTML or script in what should be a plain-text reply."""
+    return _spans(_MARKUP, normalize(text))
+
+
 @dataclass(frozen=True)
 class _Sentence:
     start: int
@@ -203,7 +230,7 @@ class _Sentence:
 def _sentences(text: str) -> list[_Sentence]:
     out: list[_Sentence] = []
     start = 0
-    for m in re.finditer(r"[.!?\n]+\s*", text):
+    for m in re.finditer(r"[.!?]+(?=\s|$)\s*|\n+", text):
         out.append(_Sentence(start, text[start:m.end()]))
         start = m.end()
     if start < len(text):

@@ -14,17 +14,20 @@ from agent.detect import (
     find_deadline_promises,
     find_insults,
     find_leaks,
+    find_markup,
     find_money_offers,
     find_profanity,
     find_refund_promises,
     find_shouting,
+    find_threats,
     normalize,
 )
 from agent.models import Analysis, Draft, GuardFinding
 
 _PLACEHOLDER = re.compile(
     r"#None\b|\bNone\b(?= (order|ticket))|\b(Dear|Hi|Hello|Hola)\s*[,!]|"
-    r"\[(customer |your )?(name|order( number)?|product|date)\]|\{\{|\}\}|<name>",
+    r"\[(customer |your )?(name|order( number)?|product|date)\]|\{\{|\}\}|<name>|"
+    r"\{\d[^}\n]*\}|\$\{[^}\n]*\}|%\(\w+\)[sd]",
     re.I,
 )
 # Promised timelines matter when they are about something the customer is waiting for.
@@ -57,6 +60,10 @@ def check_draft(
         findings.append(_finding("insult", "the draft contains an insult", span))
     for span in find_shouting(text):
         findings.append(_finding("shouting", "the draft shouts in capital letters", span))
+    for span in find_threats(text):
+        findings.append(_finding("threat", "the draft threatens the customer", span))
+    for span in find_markup(text):
+        findings.append(_finding("markup", "the draft contains HTML or script", span))
     findings += _policy_findings(text, policy)
     findings += _leak_findings(text, system_prompt, secrets)
     for m in _PLACEHOLDER.finditer(text):

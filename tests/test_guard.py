@@ -32,6 +32,10 @@ def test_good_draft_passes() -> None:
     ("Hi Dana, we will send you a $150 credit for the trouble.", "policy"),
     ("Hi Dana, the replacement will be delivered tomorrow, I promise.", "policy"),
     ("Hi Dana, we will refund you in full immediately.", "policy"),
+    ("Hi Dana, write like that again and we will ban you from the store.", "threat"),
+    ("Hi Dana, if you keep this up you'll regret it.", "threat"),
+    ('Hi Dana, you wrote <img src=x onerror="alert(1)">.', "markup"),
+    ("Hi Dana, see <script>alert(1)</script>.", "markup"),
 ])
 def test_each_check_fires(body: str, check: str) -> None:
     assert check in findings(body)
