@@ -11,9 +11,10 @@ draft can say so; the quoted history is dropped before the new message is cut.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import parseaddr
 from pathlib import Path
@@ -41,7 +42,9 @@ class InboundEmail(BaseModel):
 
 # Lines that start a quoted reply chain in common mail clients.
 _QUOTE_HEADERS = [
-    re.compile(r"^\s*On .{0,200}(wrote|schrieb|écrit|escribió|scrisse|escreveu)\s*:\s*$", re.I),
+    re.compile(r"^\s*(On|Am|Le|El|Il|Em|Op)\s.{0,200}(wrote|schrieb|écrit|escribió|scrisse|"
+               r"ha scritto|escreveu|schreef)\s*:\s*$", re.I),
+    re.compile(r"^\s*Am\s.{0,100}\sschrieb\s.{0,200}:\s*$", re.I),  # German puts the name last
     re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message|Mensaje original)\s*-{2,}",
                re.I),
     re.compile(r"^\s*From:\s.+", re.I),
@@ -50,17 +53,34 @@ _QUOTE_HEADERS = [
 _SIGNATURE_DELIM = re.compile(r"^(-- ?|—|Sent from my \w+.*)$", re.I)
 _HEADER_LINE = re.compile(r"^(Subject|From|To|Date|Cc)\s*:\s*(.*)$", re.I)
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# Control characters mean nothing in an email and break JSON logs, terminals and XML reports.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_STRIP_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _utf16_codec(raw: bytes) -> str | None:
+    """'utf-16' when a BOM says so; '-le' / '-be' when every other byte is NUL (no BOM)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = raw[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, letters, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.6 * len(zeros) and letters.count(0) <= 0.05 * len(letters):
+            return codec
+    return None
 
 
 def decode_bytes(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then UTF-16 by BOM, then cp1252 / latin-1."""
+    """UTF-8 (with or without BOM) first, then UTF-16 (by BOM or NUL pattern), then
+    cp1252 / latin-1."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+    codec = _utf16_codec(raw)
+    if codec:
+        # A BOM (or the NUL pattern) is strong evidence; a cut-off last byte is not fatal.
+        return raw.decode(codec, errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -72,9 +92,13 @@ def decode_bytes(raw: bytes) -> str:
 
 
 def _looks_binary(raw: bytes) -> bool:
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    codec = _utf16_codec(raw)
+    if codec:
+        sample = raw[:8192].decode(codec, errors="replace")
+    elif b"\x00" in raw[:8192]:
         return True
-    sample = raw[:8192].decode("latin-1")
+    else:
+        sample = raw[:8192].decode("latin-1")
     controls = len(_BINARY_CONTROL.findall(sample))
     return controls > max(8, len(sample) // 50)
 
@@ -87,7 +111,10 @@ def html_to_text(html: str) -> str:
     converter.ignore_links = False
     converter.body_width = 0
     converter.ignore_emphasis = True
-    text = converter.handle(html)
+    try:
+        text = converter.handle(html)
+    except Exception:  # html2text on hostile markup: fall back to dropping the tags
+        text = re.sub(r"<[^>]*>", " ", html)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
@@ -104,9 +131,20 @@ def _looks_like_html(text: str) -> bool:
 
 
 def _eml_body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
+    """The text/plain part, or the text/html part as text when the plain one is blank."""
+    text = ""
+    for kind in ("plain", "html"):
+        part = message.get_body(preferencelist=(kind,))
+        if part is not None:
+            text = _part_text(part)
+            if text.strip():
+                return text
+    if message.get_body(preferencelist=("plain", "html")) is None:
         raise InputError("the .eml file has no text/plain or text/html part to read")
+    return text
+
+
+def _part_text(part: MIMEPart) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeDecodeError):
@@ -138,17 +176,33 @@ def _split_headers(text: str) -> tuple[dict[str, str], str]:
 def split_quoted(body: str) -> tuple[str, str]:
     """Split the new message from the quoted history (`>` lines and 'On ... wrote:')."""
     lines = body.splitlines()
-    for i, line in enumerate(lines):
-        if i == 0:
-            continue
-        if any(p.match(line) for p in _QUOTE_HEADERS):
-            return "\n".join(lines[:i]).rstrip(), "\n".join(lines[i:]).strip()
-        if line.startswith(">"):
-            rest = lines[i:]
-            quoted_share = sum(1 for r in rest if r.startswith(">") or not r.strip())
-            if quoted_share >= len(rest) * 0.8:
-                return "\n".join(lines[:i]).rstrip(), "\n".join(rest).strip()
+    found = _quote_start(lines, len(lines))
+    if found is not None:
+        return "\n".join(lines[:found]).rstrip(), "\n".join(lines[found:]).strip()
+    # A quoted block followed by a signature: the signature stays with the new message.
+    sig_at = next((i for i in range(len(lines) - 1, max(-1, len(lines) - 12), -1)
+                   if _SIGNATURE_DELIM.match(lines[i].rstrip())), None)
+    if sig_at is not None:
+        found = _quote_start(lines, sig_at)
+        if found is not None:
+            return ("\n".join(lines[:found] + lines[sig_at:]).rstrip(),
+                    "\n".join(lines[found:sig_at]).strip())
     return body.strip(), ""
+
+
+def _quote_start(lines: list[str], end: int) -> int | None:
+    """Where the quoted history in lines[:end] begins: a reply header, or a `>` line
+    from which (nearly) everything up to `end` is quoted or blank. Linear time."""
+    quoted_after = [0] * (end + 1)  # quote or blank lines in lines[i:end]
+    for i in range(end - 1, -1, -1):
+        line = lines[i]
+        quoted_after[i] = quoted_after[i + 1] + (line.startswith(">") or not line.strip())
+    for i, line in enumerate(lines[:end]):
+        if i > 0 and any(p.match(line) for p in _QUOTE_HEADERS):
+            return i
+        if line.startswith(">") and quoted_after[i] >= (end - i) * 0.8:
+            return i
+    return None
 
 
 def split_signature(body: str) -> tuple[str, str | None]:
@@ -172,13 +226,18 @@ def truncate(text: str, max_chars: int) -> tuple[str, bool]:
     return cut.rstrip(), True
 
 
-def parse_text(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> InboundEmail:
+def parse_text(text: str, *, max_chars: int = DEFAULT_MAX_CHARS,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> InboundEmail:
     """Parse a pasted email (or the text of a .eml / HTML file)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) > max_bytes:
+        raise InputError(f"the input is {len(text):,} characters, over the {max_bytes:,} "
+                         "limit; paste only the customer's message")
+    # Lone surrogates (from a bad decode upstream) cannot be encoded: they become U+FFFD.
+    text = _clean(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise InputError("the email is empty; paste the customer's message or give a file")
     if _looks_like_eml(text):
-        return parse_bytes(text.encode("utf-8"), max_chars=max_chars)
+        return parse_bytes(text.encode("utf-8"), max_chars=max_chars, max_bytes=max_bytes * 4)
     fmt = "text"
     if _looks_like_html(text):
         text, fmt = html_to_text(text), "html"
@@ -197,14 +256,38 @@ def parse_bytes(raw: bytes, *, max_chars: int = DEFAULT_MAX_CHARS,
     if _looks_binary(raw):
         raise InputError("the input looks binary, not an email; give a .txt, .eml or .html file")
     head = raw[:4000].decode("latin-1")
-    if not _looks_like_eml(head.replace("\r\n", "\n")):
-        return parse_text(decode_bytes(raw), max_chars=max_chars)
+    if _utf16_codec(raw) or not _looks_like_eml(head.replace("\r\n", "\n")):
+        return parse_text(decode_bytes(raw), max_chars=max_chars, max_bytes=max_bytes)
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
-    body = _eml_body(message).replace("\r\n", "\n")
-    sender = str(message.get("From", "")) or None
-    subject = str(message.get("Subject", "")) or None
+    sender, subject = _header(message, "From"), _header(message, "Subject")
+    try:
+        body = _eml_body(message)
+    except InputError:
+        raise
+    except Exception:  # the stdlib's MIME parsing can trip on malformed headers
+        body = decode_bytes(raw).replace("\r\n", "\n").partition("\n\n")[2]
+    body = _clean(body.replace("\r\n", "\n"))
     return _build(body, subject, sender, "eml", max_chars)
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    """A decoded header, or its raw text when the stdlib's strict parser chokes on it."""
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+    try:
+        value = str(message.get(name, ""))
+    except Exception:
+        value = raw
+    if "\ufffd" in value and "=?" not in raw:
+        # Raw 8-bit header bytes (often latin-1) reach us as surrogate escapes.
+        with contextlib.suppress(UnicodeError):
+            value = decode_bytes(raw.encode("utf-8", errors="surrogateescape"))
+    return " ".join(_clean(value).split()) or None
+
+
+def _clean(text: str) -> str:
+    """No lone surrogates (undecodable bytes) and no control characters."""
+    return _STRIP_CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
 
 
 def read_path(path: Path, *, max_chars: int = DEFAULT_MAX_CHARS,
@@ -220,6 +303,8 @@ def read_path(path: Path, *, max_chars: int = DEFAULT_MAX_CHARS,
         raise InputError(f"{path} is a directory; give an email file") from None
     except PermissionError:
         raise InputError(f"cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_bytes(raw, max_chars=max_chars, max_bytes=max_bytes)
 
 
