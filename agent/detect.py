@@ -99,6 +99,8 @@ _REFUND_PROMISE = re.compile(
     r"(immediately\s+|gladly\s+|happily\s+)?(issue|process|refund|give|send|return|credit)"
     r"\w*\s+(you\s+)?(a\s+|your\s+|the\s+)?(full\s+|complete\s+|100%\s+)?"
     r"(refund|money back|reimburse\w*|purchase price|payment)|"
+    r"\b(we|i)\s*(will|'ll|’ll|shall|are going to)\s+(now\s+)?(immediately\s+)?"
+    r"(refund|reimburse)\s+(you|your|the)\b|"
     r"\b(you\s*(will|'ll|’ll)\s+(get|receive|be\s+given)\s+(a\s+)?(full\s+)?"
     r"(refund|your money back))|"
     r"\b(your|a)\s+(full\s+)?refund\s+(has\s+been|is\s+being|will\s+be)\s+"

@@ -91,6 +91,9 @@ def from_sdk(exc: BaseException, *, model: str | None, base_url: str | None) -> 
     import openai
 
     where = base_url or "the OpenAI API"
+    if isinstance(exc, ValueError):  # the SDK's json.JSONDecodeError on a garbled body
+        return TransientModelError(f"{where} sent a response that is not valid JSON; "
+                                   "try again")
     if isinstance(exc, httpx.TransportError):
         return TransientModelError(f"the connection to {where} dropped mid-answer; "
                                    "try again")

@@ -164,7 +164,7 @@ class ModelClient:
                 if self._downgrade(exc):
                     continue
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
-            except (openai.APIError, httpx.TransportError) as exc:
+            except (openai.APIError, httpx.TransportError, json.JSONDecodeError) as exc:
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
             if response.usage is not None:
                 usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)

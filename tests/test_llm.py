@@ -241,3 +241,30 @@ async def test_azure_openai_uses_the_deployment_url_and_api_key_header(
     request = route.calls.last.request
     assert request.url.params["api-version"] == settings.model.api_version
     assert request.headers["api-key"] == "azure-key"
+
+
+@respx.mock
+async def test_garbled_response_body_is_retried() -> None:
+    route = respx.post(URL).mock(side_effect=[
+        httpx.Response(200, content=b'{"id": "x", "choi',
+                       headers={"content-type": "application/json"}),
+        ok(),
+    ])
+    assert (await ask(make_client())).draft.subject.startswith("Re:")
+    assert route.call_count == 2
+
+
+async def test_stream_reset_mid_answer_is_retried() -> None:
+    from tests.fakes.model_server import FakeModelServer
+
+    with FakeModelServer(responder=lambda _r: json.dumps(good_output()),
+                         faults=["reset", "ok"]) as srv:
+        settings = Settings(model=ModelSettings(base_url=srv.base_url, timeout=5))
+        client = ModelClient(settings, backoff=0.0)
+        seen: list[str] = []
+        output, usage = await client.structured(MESSAGES, ModelOutput, on_text=seen.append)
+        await client.aclose()
+        assert srv.stats.streams == 2
+    assert output.analysis.order_ids == ["48213"]
+    assert "".join(seen).endswith(json.dumps(good_output()))
+    assert usage.completion_tokens > 0
