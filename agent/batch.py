@@ -125,7 +125,7 @@ class AppendLog:
 
 def failed(item: BatchItem, reason: str) -> dict[str, Any]:
     return {"id": item.id, "status": "failed", "result": None,
-            "error": redact(reason, (os.environ.get("OPENAI_API_KEY"),))}
+            "error": redact(reason)}
 
 
 Drafter = Callable[[BatchItem], Any]  # async: BatchItem -> DraftResult

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from agent.errors import CalmreplyError, redact
+from agent.errors import CalmreplyError
 
 # name -> "module:attribute", imported on first use.
 COMMANDS = {
@@ -65,8 +65,6 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    import os
-
     try:
         code = cli.main(args=argv, prog_name="calmreply", standalone_mode=False)
     except click.exceptions.Abort:
@@ -76,8 +74,7 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except CalmreplyError as exc:
-        click.echo(f"error: {redact(exc.message, (os.environ.get('OPENAI_API_KEY'),))}",
-                   err=True)
+        click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

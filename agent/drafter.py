@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.config import Settings
-from agent.errors import ModelError
+from agent.errors import ModelError, redact
 from agent.guard import check_draft
 from agent.inbound import InboundEmail
 from agent.language import detect_language
@@ -91,6 +91,8 @@ async def _draft_with_model(
         output, _ = await client.structured(convo, ModelOutput, usage=usage)
         revisions += 1
         findings = guard(output)
+    # A reply that leaks a key is flagged above, and the key itself never leaves here.
+    output = ModelOutput.model_validate_json(redact(output.model_dump_json(), secrets))
     return DraftResult(
         source="model",
         model=client.model,

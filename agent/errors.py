@@ -16,10 +16,31 @@ EXIT_FLAGGED = 6  # draft: printed, but the guard still objects
 EXIT_HARNESS = 7  # eval: the harness itself failed
 
 
+SECRET_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
+
+
+def env_secrets() -> tuple[str, ...]:
+    """The secrets calmreply holds: API keys from the environment."""
+    import os
+
+    return tuple(v for v in (os.environ.get(n) for n in SECRET_VARIABLES) if v)
+
+
+def redact(text: str, secrets: tuple[str | None, ...] | None = None) -> str:
+    """Hide every secret (an API key, say) in text that is about to be shown or stored."""
+    for secret in env_secrets() if secrets is None else secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
 class CalmreplyError(Exception):
+    """Its message is redacted when made, so no later path can leak a key through it."""
+
     exit_code = EXIT_INPUT
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -131,14 +152,6 @@ def from_sdk(exc: BaseException, *, model: str | None, base_url: str | None) -> 
                                        retry_after=_retry_after(exc.response.headers))
         return ModelError(f"{where} answered {exc.status_code}: {_short(exc)}")
     return ModelError(f"unexpected error talking to {where}: {type(exc).__name__}")
-
-
-def redact(text: str, secrets: tuple[str | None, ...]) -> str:
-    """Hide every secret (an API key, say) in text that is about to be shown or stored."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _short(exc: BaseException) -> str:
