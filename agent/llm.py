@@ -7,9 +7,10 @@ Two loops, kept apart:
 - re-asks: an answer that is not valid JSON for the schema is shown back to the model
   with the validation error, a bounded number of times.
 
-Structured output is asked for with a strict JSON schema; a server that rejects that is
-asked for JSON mode, and one that rejects JSON mode gets plain text from which the JSON
-object is extracted. The mode that worked is remembered for the client's lifetime.
+Structured output is asked for with a strict JSON schema (OpenAI, vLLM, Ollama). A server
+that rejects that gets JSON mode with the schema attached (llama.cpp's server enforces it
+with a grammar), then plain JSON mode, then plain text from which the JSON object is
+extracted. The mode that worked is remembered for the client's lifetime.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 T = TypeVar("T", bound=BaseModel)
-Mode = Literal["json_schema", "json_object", "text"]
-_MODES: tuple[Mode, ...] = ("json_schema", "json_object", "text")
+Mode = Literal["json_schema", "json_object_schema", "json_object", "text"]
+_MODES: tuple[Mode, ...] = ("json_schema", "json_object_schema", "json_object", "text")
+# How servers say "not that response_format" (llama.cpp answers 500, not 400).
+_FORMAT_REFUSAL = re.compile(r"response_format|json_schema|json_object|'schema'", re.I)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 MAX_RETRY_AFTER = 60.0
 
@@ -160,7 +163,8 @@ class ModelClient:
                 if on_text is not None:
                     return await self._stream(kwargs, on_text, usage)
                 response = await self.sdk.chat.completions.create(**kwargs)
-            except openai.BadRequestError as exc:
+            except (openai.BadRequestError, openai.UnprocessableEntityError,
+                    openai.InternalServerError) as exc:
                 if self._downgrade(exc):
                     continue
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
@@ -192,12 +196,14 @@ class ModelClient:
                 if delta:
                     parts.append(delta)
                     on_text(delta)
+        if finish is None:  # e.g. llama.cpp cuts a stream off when another request arrives
+            raise TransientModelError(f"the answer from {self.base_url or 'the API'} stopped "
+                                      "mid-stream; try again")
         return "".join(parts), finish
 
     def _downgrade(self, exc: Exception) -> bool:
-        """Step down from JSON schema to JSON mode to plain text when a server says no."""
-        text = str(exc).lower()
-        if self.mode == "text" or not any(w in text for w in ("response_format", "json")):
+        """Step down one structured-output mode when a server refuses the current one."""
+        if self.mode == "text" or not _FORMAT_REFUSAL.search(str(exc)):
             return False
         self.mode = _MODES[_MODES.index(self.mode) + 1]
         return True
@@ -212,14 +218,18 @@ class ModelClient:
         }
         if seed is not None:
             kwargs["seed"] = seed
-        if self.mode == "json_schema":
+        if self.mode in ("json_schema", "json_object_schema"):
             from openai.lib._pydantic import to_strict_json_schema
 
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema.__name__, "strict": True,
-                                "schema": to_strict_json_schema(schema)},
-            }
+            strict = to_strict_json_schema(schema)
+            if self.mode == "json_schema":
+                kwargs["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema.__name__, "strict": True, "schema": strict},
+                }
+            else:  # not in the SDK's types, so it travels in the body as is
+                kwargs["extra_body"] = {"response_format": {"type": "json_object",
+                                                            "schema": strict}}
         elif self.mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         return kwargs

@@ -186,12 +186,47 @@ async def test_falls_back_to_json_mode_then_text() -> None:
     route = respx.post(URL).mock(side_effect=handler)
     client = make_client()
     await ask(client)
-    formats = [json.loads(c.request.content).get("response_format", {}).get("type")
-               for c in route.calls]
-    assert formats == ["json_schema", "json_object", None]
+    formats = [json.loads(c.request.content).get("response_format") for c in route.calls]
+    assert [f and f["type"] for f in formats] == ["json_schema", "json_object", "json_object",
+                                                  None]
+    assert "schema" in formats[1] and "schema" not in formats[2]
     assert client.mode == "text"
     await ask(client)  # the working mode is remembered
-    assert route.call_count == 4
+    assert route.call_count == 5
+
+
+@respx.mock
+async def test_llama_cpp_style_500_on_json_schema_steps_down_without_retrying() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        fmt = json.loads(request.content).get("response_format", {})
+        if fmt.get("type") == "json_schema":
+            return httpx.Response(500, json={"error": {"message": "1 validation error: "
+                                  "response_format.type Input should be 'text' or "
+                                  "'json_object'"}})
+        assert fmt == {"type": "json_object", "schema": fmt["schema"]}
+        return ok()
+
+    route = respx.post(URL).mock(side_effect=handler)
+    client = make_client()
+    await ask(client)
+    assert route.call_count == 2 and client.mode == "json_object_schema"
+
+
+@respx.mock
+async def test_a_stream_cut_off_without_finish_reason_is_retried() -> None:
+    body = json.dumps(good_output())
+    cut = ('data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m",'
+           '"choices":[{"index":0,"delta":{"content":"{\\"an"},"finish_reason":null}]}\n\n'
+           "data: [DONE]\n\n")
+    full = ('data: ' + json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1,
+            "model": "m", "choices": [{"index": 0, "delta": {"content": body},
+                                       "finish_reason": "stop"}]}) + "\n\ndata: [DONE]\n\n")
+    route = respx.post(URL).mock(side_effect=[
+        httpx.Response(200, content=cut.encode(), headers={"content-type": "text/event-stream"}),
+        httpx.Response(200, content=full.encode(), headers={"content-type": "text/event-stream"}),
+    ])
+    output, _ = await make_client().structured(MESSAGES, ModelOutput, on_text=lambda _t: None)
+    assert route.call_count == 2 and output.analysis.order_ids == ["48213"]
 
 
 @respx.mock
