@@ -265,3 +265,20 @@ def test_non_english_email_is_flagged_for_a_human_or_model() -> None:
 
 def test_compose_is_deterministic() -> None:
     assert draft(ABUSIVE) == draft(ABUSIVE)
+
+
+def test_wrong_item_delivered_gets_an_exchange_not_a_tracking_check() -> None:
+    import datetime as dt
+
+    from agent.config import Settings
+    from agent.inbound import parse_text
+    from agent.models import Tone
+    from agent.offline import analyze, compose
+
+    email = parse_text("Order #55102: you sent me the wrong item, a blue kettle instead of the "
+                       "toaster I ordered. Sort it out.\n\nMarcus")
+    analysis = analyze(email)
+    body = compose(email, analysis, Settings(), tone=Tone.warm, today=dt.date(2026, 1, 5)).body
+    assert analysis.category.value == "delivery"
+    assert "replacement" in body and "photo" in body
+    assert "check the tracking" not in body
