@@ -1,0 +1,160 @@
+"""How far to trust each deterministic grader: agreement with the team's gold labels.
+
+Every gold reply is graded against its case's email (from the core suite), then compared
+with the label per rubric. The positive class is "fail": precision is how often a fail
+the grader reports is a real one, recall is how many of the real fails it catches.
+Cohen's kappa corrects raw agreement for chance. Pairs where the label or the grader is
+"not applicable" are left out of those figures and counted as applicability mismatches.
+The `tune` split is what the graders were adjusted on; `heldout` was not looked at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.config import Policy
+from agent.errors import InputError
+from evals.graders import grade_reply
+from evals.rubrics import Rubric
+from evals.situation import Situation, from_case
+from evals.suites import Suite
+
+SPLITS = ("tune", "heldout")
+
+
+@dataclass(frozen=True)
+class GoldReply:
+    id: str
+    case: str
+    split: str
+    kind: str
+    reply: str
+    labels: dict[str, bool | None]
+    why: str = ""
+
+
+def load_gold(path: Path) -> list[GoldReply]:
+    if not path.is_file():
+        raise InputError(f"gold file not found: {path}")
+    items: list[GoldReply] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            labels = obj["labels"]
+            if not isinstance(labels, dict) or not all(
+                    v is None or isinstance(v, bool) for v in labels.values()):
+                raise ValueError("labels must map rubric names to true, false or null")
+            if obj["split"] not in SPLITS:
+                raise ValueError(f"split must be one of {', '.join(SPLITS)}")
+            items.append(GoldReply(id=str(obj["id"]), case=str(obj["case"]),
+                                   split=obj["split"], kind=str(obj.get("kind", "")),
+                                   reply=str(obj["reply"]), labels=labels,
+                                   why=str(obj.get("why", ""))))
+        except (ValueError, KeyError, TypeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InputError(f"{path} line {number}: {what}") from None
+    if not items:
+        raise InputError(f"{path} holds no gold replies")
+    return items
+
+
+@dataclass
+class Metrics:
+    """Confusion counts with 'fail' as the positive class."""
+
+    tp: int = 0  # both say fail
+    fp: int = 0  # grader fails a reply the team passed
+    fn: int = 0  # grader passes a reply the team failed
+    tn: int = 0  # both say pass
+    na_mismatch: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.fn + self.tn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None
+        return 2 * p * r / (p + r)
+
+    @property
+    def agreement(self) -> float | None:
+        return (self.tp + self.tn) / self.n if self.n else None
+
+    @property
+    def kappa(self) -> float | None:
+        n = self.n
+        if not n:
+            return None
+        po = (self.tp + self.tn) / n
+        pe = ((self.tp + self.fp) * (self.tp + self.fn)
+              + (self.fn + self.tn) * (self.fp + self.tn)) / (n * n)
+        if pe >= 1:
+            return 1.0 if po == 1 else 0.0
+        return (po - pe) / (1 - pe)
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 3)
+
+        return {"n": self.n, "tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn,
+                "precision": r(self.precision), "recall": r(self.recall), "f1": r(self.f1),
+                "kappa": r(self.kappa), "agreement": r(self.agreement),
+                "na_mismatch": self.na_mismatch}
+
+
+def calibrate(gold: Iterable[GoldReply], suite: Suite, rubrics: dict[str, Rubric],
+              policy: Policy | None = None) -> dict[str, dict[str, Metrics]]:
+    """Metrics per rubric per split (plus 'all')."""
+    situations: dict[str, Situation] = {}
+    table = {name: {s: Metrics() for s in (*SPLITS, "all")} for name in rubrics}
+    for item in gold:
+        if item.case not in situations:
+            try:
+                situations[item.case] = from_case(suite.case(item.case))
+            except InputError:
+                raise InputError(f"gold reply '{item.id}' refers to case '{item.case}', "
+                                 f"which is not in suite '{suite.name}'") from None
+        scores = grade_reply(item.reply, situations[item.case], rubrics, policy)
+        for name, score in scores.items():
+            if name not in item.labels:
+                continue
+            truth, pred = item.labels[name], score.passed
+            for split in (item.split, "all"):
+                m = table[name][split]
+                if truth is None or pred is None:
+                    if (truth is None) != (pred is None):
+                        m.na_mismatch += 1
+                    continue
+                if not truth and not pred:
+                    m.tp += 1
+                elif truth and not pred:
+                    m.fp += 1
+                    m.misses.append(f"{item.id}: false fail ({score.reason})")
+                elif not truth and pred:
+                    m.fn += 1
+                    m.misses.append(f"{item.id}: missed fail ({item.why})")
+                else:
+                    m.tn += 1
+    return table
+
+
+def as_json(table: dict[str, dict[str, Metrics]]) -> dict[str, dict[str, object]]:
+    return {name: {split: m.as_dict() for split, m in splits.items()}
+            for name, splits in table.items()}

@@ -1,0 +1,269 @@
+"""`calmreply eval` and `calmreply grade`, registered lazily by agent/cli.py.
+
+    calmreply eval SUITE [--out DIR] [--baseline RUN.json] [--compare DIR_A DIR_B]
+                         [--concurrency N] [--repeat K] [--judge/--no-judge] [--config FILE]
+    calmreply eval calibrate [--gold PATH] [--suite PATH] [--json]
+    calmreply grade [INPUT|-] [--out FILE|-] [--rubric NAME]...
+
+`eval` is a group whose first argument, when it is not a subcommand, is the SUITE of the
+default `run` command, so `calmreply eval SUITE` and `calmreply eval run SUITE` both work.
+Exit codes for `eval`: 0 every rubric meets its threshold, 1 a rubric falls short (or
+has a hard fail), 7 harness error (a case could not be drafted, or the run failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from agent.errors import EXIT_HARNESS, CalmreplyError, ConfigError, InputError
+
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "replies.jsonl"
+DEFAULT_CORE = Path(__file__).resolve().parent / "suites" / "core.yaml"
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+class HarnessError(CalmreplyError):
+    """The eval harness itself failed (exit 7)."""
+
+    exit_code = EXIT_HARNESS
+
+
+class DefaultGroup(click.Group):
+    """A group that treats an unknown first argument as the default command's argument."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def _suite_path(value: str) -> Path:
+    path = Path(value)
+    if path.exists() or path.suffix:
+        return path
+    named = SUITES_DIR / f"{value}.yaml"  # `calmreply eval core` works too
+    return named if named.exists() else path
+
+
+@click.group("eval", cls=DefaultGroup, invoke_without_command=False,
+             context_settings={"help_option_names": ["-h", "--help"]})
+def eval_group() -> None:
+    """Run an eval suite and report pass rates per rubric (SUITE or a subcommand).
+
+    \b
+    calmreply eval evals/suites/core.yaml --out eval-out
+    calmreply eval calibrate
+    """
+
+
+@eval_group.command("run")
+@click.argument("suite")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("eval-out"), show_default=True,
+              help="Directory for results.json, junit.xml and report.html.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A previous results.json: show regressions and improvements case by case.")
+@click.option("--compare", nargs=2, type=click.Path(path_type=Path, file_okay=False,
+              exists=True), metavar="DIR_A DIR_B",
+              help="Run the suite with two template directories and show them side by side.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Cases drafted at the same time.")
+@click.option("--repeat", type=click.IntRange(1, 20), default=1, show_default=True,
+              help="Draft and grade every case K times; reports the per-case spread.")
+@click.option("--judge/--no-judge", default=None,
+              help="Add the LLM judge (default: on when a model is configured).")
+@click.option("--rubric", "rubric_names", multiple=True, metavar="NAME",
+              help="Only these rubrics (repeatable).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (default: ./calmreply.toml, then the user config dir).")
+@click.option("--offline", is_flag=True, help="Draft with the offline composer even when a "
+              "model is configured (the judge is then off too).")
+def run_command(suite: str, out_dir: Path, baseline: Path | None,
+                compare: tuple[Path, Path] | None, concurrency: int, repeat: int,
+                judge: bool | None, rubric_names: tuple[str, ...], config_path: Path | None,
+                offline: bool) -> int:
+    """Draft every case of SUITE, grade the drafts, and write reports.
+
+    \b
+    Exit codes:
+      0  every rubric meets its threshold
+      1  a rubric is below its threshold, or has a hard fail
+      7  harness error: a case could not be drafted, or the run failed
+    """
+    from agent.config import load_settings
+    from evals.compare import compare as compare_runs
+    from evals.compare import load_run
+    from evals.reports import write_reports
+    from evals.reports.terminal import print_run, print_side_by_side
+    from evals.rubrics import load_rubrics, pick
+    from evals.suites import load_suite
+
+    settings = load_settings(config_path)
+    if offline:
+        settings.offline = True
+    loaded = load_suite(_suite_path(suite))
+    rubrics = pick(load_rubrics(), rubric_names)
+    base = load_run(baseline) if baseline else None
+    use_judge = settings.model_configured if judge is None else judge
+    if use_judge and not settings.model_configured:
+        raise ConfigError("--judge needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL "
+                          "(or [model] base_url in the config)")
+    console = Console(stderr=True, highlight=False)
+    out = Console(highlight=False)
+
+    def one(label: str, prompts_dir: Path | None, target: Path) -> Any:
+        from evals.reports.terminal import progress_bar
+
+        with progress_bar(console, f"{loaded.name} {label}".strip()) as update:
+            run = asyncio.run(_run(loaded, settings, rubrics, use_judge, concurrency, repeat,
+                                   prompts_dir, update, label))
+        if base is not None:
+            run.comparison = compare_runs(base, run, str(baseline))
+        paths = write_reports(run, target)
+        return run, paths
+
+    try:
+        if compare:
+            run_a, _ = one(f"A={compare[0]}", compare[0], out_dir / "a")
+            run_b, _ = one(f"B={compare[1]}", compare[1], out_dir / "b")
+            run_b.comparison = compare_runs(run_a, run_b, f"A ({compare[0]})")
+            write_reports(run_b, out_dir / "b")
+            print_side_by_side(run_a, run_b, out)
+            print_run(run_b, out)
+            out.print(f"Reports: {out_dir / 'a'} and {out_dir / 'b'}")
+            return max(run_a.exit_code, run_b.exit_code)
+        run, paths = one("", None, out_dir)
+    except CalmreplyError:
+        raise
+    except Exception as exc:  # the harness broke: one line, exit 7
+        raise HarnessError(f"the eval harness failed: {type(exc).__name__}: {exc}") from exc
+    print_run(run, out)
+    out.print("Reports: " + ", ".join(str(p) for p in paths.values()))
+    code: int = run.exit_code
+    return code
+
+
+async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurrency: int,
+               repeat: int, prompts_dir: Path | None, update: Any, label: str) -> Any:
+    from evals.runner import run_suite
+
+    judge = None
+    client = None
+    if use_judge:
+        from agent.llm import ModelClient
+        from evals.judge import Judge
+        from evals.judge_cache import JudgeCache, default_cache_dir
+
+        client = ModelClient(settings)
+        judge = Judge(client, cache=JudgeCache(default_cache_dir()), policy=settings.policy)
+    try:
+        return await run_suite(suite, settings, rubrics, judge=judge, concurrency=concurrency,
+                               repeat=repeat, prompts_dir=prompts_dir, on_progress=update,
+                               label=label)
+    finally:
+        if client is not None:
+            await client.aclose()
+
+
+@eval_group.command("calibrate")
+@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_GOLD,
+              show_default=True, help="Gold replies (JSONL) labelled per rubric.")
+@click.option("--suite", "suite_path", type=click.Path(path_type=Path, dir_okay=False),
+              default=DEFAULT_CORE, show_default=True,
+              help="The suite whose cases the gold replies answer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (the policy the graders enforce).")
+def calibrate_command(gold: Path, suite_path: Path, as_json: bool,
+                      config_path: Path | None) -> int:
+    """Precision, recall, F1 and Cohen's kappa of each grader against gold labels,
+    for the tune and held-out splits ('fail' is the positive class)."""
+    import json
+
+    from rich.table import Table
+
+    from agent.config import load_settings
+    from evals.calibrate import as_json as table_json
+    from evals.calibrate import calibrate, load_gold
+    from evals.rubrics import load_rubrics
+    from evals.suites import load_suite
+
+    settings = load_settings(config_path)
+    table = calibrate(load_gold(gold), load_suite(suite_path), load_rubrics(), settings.policy)
+    if as_json:
+        click.echo(json.dumps(table_json(table), indent=2))
+        return 0
+
+    def f(x: float | None) -> str:
+        return "–" if x is None else f"{x:.2f}"
+
+    out = Table(title="Deterministic graders vs gold labels (positive class: fail)",
+                title_justify="left")
+    for col in ("rubric", "split", "n", "precision", "recall", "F1", "kappa", "agree",
+                "n/a mismatch"):
+        out.add_column(col, justify="left" if col in ("rubric", "split") else "right",
+                       no_wrap=True)
+    for name, splits in table.items():
+        for split in ("tune", "heldout"):
+            m = splits[split]
+            out.add_row(name if split == "tune" else "", split, str(m.n), f(m.precision),
+                        f(m.recall), f(m.f1), f(m.kappa), f(m.agreement), str(m.na_mismatch))
+    Console(highlight=False).print(out)
+    return 0
+
+
+@click.command("grade")
+@click.argument("input_path", metavar="[INPUT|-]", required=False, default="-",
+                type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@click.option("--out", "out_path", default="-", type=click.Path(path_type=Path,
+              dir_okay=False, allow_dash=True), help="Where to write the JSONL (- = stdout).")
+@click.option("--rubric", "rubric_names", multiple=True, metavar="NAME",
+              help="Only these rubrics (repeatable; default: all).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Config file (the policy the graders enforce).")
+def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...],
+                  config_path: Path | None) -> int:
+    """Score existing replies: JSONL in, JSONL out, one line per input line.
+
+    \b
+    Input lines:  {"id": ..., "reply": "...", "email": "..." (optional)}
+    Output lines: {"id": ..., "scores": {"<rubric>": {"score": 0..1|null,
+                                         "pass": true|false|null, "reason": "..."}}}
+    pass is null when a rubric does not apply (or needs the email and none was given).
+    """
+    from agent.config import load_settings
+    from evals.grade import dumps, grade_requests, parse_requests
+    from evals.rubrics import load_rubrics, pick
+
+    settings = load_settings(config_path)
+    rubrics = pick(load_rubrics(), rubric_names)
+    if str(input_path) == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = input_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InputError(f"input file not found: {input_path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {input_path}: {exc}") from None
+    requests = parse_requests(lines)
+    results = grade_requests(requests, rubrics, settings.policy)
+    if str(out_path) == "-":
+        for obj in results:
+            click.echo(dumps(obj))
+        return 0
+    try:
+        with out_path.open("w", encoding="utf-8") as fh:
+            for obj in results:
+                fh.write(dumps(obj) + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot write {out_path}: {exc.strerror}") from None
+    return 0

@@ -1,0 +1,89 @@
+"""`calmreply grade`: score replies that already exist (ours or a human's).
+
+The contract (stable; other tools depend on it):
+
+    input  JSONL, one object per line:  {"id": ..., "reply": "...", "email": "..."}
+           "id" is any JSON string or number; "email" is optional. Blank lines are skipped.
+    output JSONL, one line per input line, in the same order:
+           {"id": ..., "scores": {"<rubric>": {"score": 0..1 | null,
+                                               "pass": true | false | null,
+                                               "reason": "..."}}}
+
+`pass` is null when the rubric does not apply (e.g. boundaries for a polite email, or a
+rubric that needs the email when none was given); `score` is then null too. Without an
+email, rubrics that can judge the reply alone (empathy, apology, resolution,
+professionalism, policy, safety) still do. The whole input is validated before anything
+is written, and a bad line is reported by its line number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.config import Policy
+from agent.errors import InputError
+from evals.graders import grade_reply
+from evals.rubrics import Rubric
+from evals.scores import Score
+from evals.situation import REPLY_ONLY, Situation, from_email
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    line: int
+    id: str | int | float
+    reply: str
+    email: str | None
+
+
+def parse_requests(lines: Iterable[str]) -> list[GradeRequest]:
+    requests: list[GradeRequest] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"line {number}: not valid JSON ({exc.msg} at column "
+                             f"{exc.colno}); each line must be one JSON object") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"line {number}: expected a JSON object with 'id' and 'reply'")
+        if "id" not in obj or isinstance(obj["id"], bool) \
+                or not isinstance(obj["id"], str | int | float):
+            raise InputError(f"line {number}: 'id' is missing or not a string or number")
+        reply = obj.get("reply")
+        if not isinstance(reply, str) or not reply.strip():
+            raise InputError(f"line {number}: 'reply' must be a non-empty string")
+        email = obj.get("email")
+        if email is not None and not isinstance(email, str):
+            raise InputError(f"line {number}: 'email' must be a string when given")
+        requests.append(GradeRequest(number, obj["id"], reply, email or None))
+    return requests
+
+
+def contract_score(score: Score) -> dict[str, Any]:
+    reason = score.reason
+    if score.evidence:
+        reason += " (found: " + "; ".join(f'"{e}"' for e in score.evidence[:3]) + ")"
+    return {"score": score.score, "pass": score.passed, "reason": reason}
+
+
+def grade_requests(requests: list[GradeRequest], rubrics: dict[str, Rubric],
+                   policy: Policy | None = None) -> Iterable[dict[str, Any]]:
+    """One contract object per request, in order (a generator: output streams)."""
+    situations: dict[str, Situation] = {}
+    for req in requests:
+        if req.email is None:
+            situation = REPLY_ONLY
+        else:
+            situation = situations.get(req.email) or from_email(req.email)
+            situations[req.email] = situation
+        scores = grade_reply(req.reply, situation, rubrics, policy)
+        yield {"id": req.id, "scores": {name: contract_score(s) for name, s in scores.items()}}
+
+
+def dumps(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

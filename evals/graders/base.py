@@ -1,0 +1,101 @@
+"""What every deterministic grader gets, and how it turns a score into a verdict."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from agent.config import Policy
+from evals.graders.lexicon import TOPIC
+from evals.graders.text import Hit, Reply, lowered, prefixed, quote
+from evals.rubrics import Rubric
+from evals.scores import Score
+from evals.situation import Situation
+
+
+@dataclass
+class Ctx:
+    reply: Reply
+    situation: Situation
+    policy: Policy
+    _topical: set[int] | None = None
+
+    def topical(self, pos: int, *, before: bool = False, after: bool = False,
+                after_if_short: int = 0) -> bool:
+        """Whether the sentence at `pos` (or a neighbour) mentions the customer's situation."""
+        if self._topical is None:
+            pattern = topic(self.situation)
+            sentences = self.reply.sentences
+            hits = [m.start() for m in pattern.finditer(self.reply.lower)]
+            self._topical = {i for i, s in enumerate(sentences)
+                             if any(s.start <= h < s.end for h in hits)}
+        idx = self.reply.sentence_index(pos)
+        near = {idx}
+        if before:
+            near.add(idx - 1)
+        here = self.reply.sentences[idx] if 0 <= idx < len(self.reply.sentences) else None
+        if after or (after_if_short and here is not None and len(here.text) < after_if_short):
+            near.add(idx + 1)
+        return bool(near & self._topical)
+
+
+def verdict(rubric: Rubric, score: float, reason: str, evidence: list[str] | None = None,
+            hard_fail: str | None = None) -> Score:
+    """A scored verdict; a hard fail is 0 and failed whatever the score said."""
+    score = max(0.0, min(1.0, round(score, 3)))
+    if hard_fail is not None:
+        score = 0.0
+    passed = hard_fail is None and rubric.passes(score)
+    # Every field is built here from checked values: skip re-validation (hot path).
+    return Score.model_construct(rubric=rubric.name, score=score, passed=passed,
+                                 status="scored", reason=reason,
+                                 evidence=[quote(e) for e in (evidence or [])][:6],
+                                 hard_fail=hard_fail, source="deterministic")
+
+
+def spans(matches: list[Hit]) -> list[str]:
+    return [m.group(0) for m in matches]
+
+
+_WORD = re.compile(r"[^\W\d_]{5,}")
+_COMMON = frozenset("""
+about above after again against being below between could didn't doesn't during every
+first from having here into itself just might never other ought really right should
+since still their them then there these they thing things think those through today
+under until very want wanted what when where which while would your yours hello thanks
+thank please regards because before email emails again order orders getting going
+absolutely honestly literally seriously people company customer service someone anyone
+nothing everything something""".split())
+
+
+def _email_words(email: str | None) -> list[str]:
+    """Distinctive words the customer used (the reply echoing them is a sign it listened)."""
+    if not email:
+        return []
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(email.lower()):
+        if word not in _COMMON:
+            seen.setdefault(word, None)
+    return list(seen)[:60]
+
+
+@lru_cache(maxsize=4096)
+def _topic_pattern(category: str | None, ids: tuple[str, ...], product: str | None,
+                   duration: str | None, email: str | None) -> re.Pattern[str]:
+    parts = [TOPIC[category]] if category in TOPIC else list(TOPIC.values())
+    parts += [re.escape(w) for w in _email_words(email)]
+    parts += [re.escape(i) for i in ids]
+    if product:
+        parts.append(re.escape(product.split()[-1]))
+    if duration:
+        parts.append(re.escape(duration))
+    parts.append(r"order\s*#?\s*[a-z0-9-]*\d")
+    return re.compile(prefixed(lowered(r"\b(" + "|".join(parts) + r")")))
+
+
+def topic(situation: Situation) -> re.Pattern[str]:
+    """Words that tie a sentence to this customer's situation (any situation if unknown).
+    Lower-case: search `sentence.text.lower()` or use `Ctx.topical`."""
+    return _topic_pattern(situation.category, situation.order_ids, situation.product,
+                          situation.duration, situation.email)

@@ -1,0 +1,42 @@
+"""Boundaries: when abused, a calm request for respect and an offer to help; never a threat."""
+
+from __future__ import annotations
+
+from evals.graders.base import Ctx, spans, verdict
+from evals.graders.lexicon import BOUNDARY, HELP, STERN, THREAT
+from evals.rubrics import Rubric
+from evals.scores import Score
+
+
+def grade(ctx: Ctx, rubric: Rubric) -> Score:
+    reply, situation = ctx.reply, ctx.situation
+    threats = reply.find(THREAT)
+    if threats:
+        return verdict(rubric, 0.0, "the boundary is a threat, not a calm limit",
+                       spans(threats), hard_fail="threatens_customer")
+    calm = reply.find(BOUNDARY)
+    if not situation.known:
+        if calm:
+            return verdict(rubric, 1.0, "sets a calm limit", spans(calm))
+        return Score.not_applicable(rubric.name, "without the email it is unknown whether "
+                                    "the customer was abusive")
+    if not situation.needs_boundary:
+        return Score.not_applicable(rubric.name, "the email is not abusive")
+    mirror = [s.text for s in reply.insults + reply.profanity + reply.shouting]
+    helps = reply.find(HELP)
+    stern = reply.find(STERN)
+    if calm and helps:
+        score, reason = 1.0, "asks calmly for a respectful conversation and says we want to help"
+    elif calm:
+        score, reason = 0.75, "sets a calm limit, but does not say we want to help"
+    elif helps:
+        score, reason = 0.4, "offers help, but never asks for a respectful conversation"
+    else:
+        score, reason = 0.1, "the email is abusive and the reply sets no limit"
+    if stern and score > 0.5:
+        score -= 0.2
+        reason += "; the wording is stern"
+    if mirror:
+        score = min(score, 0.2)
+        reason += "; it mirrors the customer's abuse"
+    return verdict(rubric, score, reason, spans(calm) + spans(helps) + spans(stern) + mirror)

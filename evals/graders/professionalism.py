@@ -1,0 +1,46 @@
+"""Professionalism: no slang, jargon, blame, lecturing, sarcasm, shouting or profanity.
+
+Threats are the boundaries rubric's hard fail, so they are not counted twice here.
+"""
+
+from __future__ import annotations
+
+from evals.graders.base import Ctx, verdict
+from evals.graders.lexicon import (
+    BLAME,
+    DISMISSIVE,
+    EMPHASIS,
+    EXCLAIM,
+    JARGON,
+    SARCASM,
+    SLANG,
+)
+from evals.rubrics import Rubric
+from evals.scores import Score
+
+# (label, penalty) for each kind of lapse; one serious lapse fails the reply.
+_PENALTY = {"profanity": 0.6, "blame": 0.4, "dismissive": 0.4, "sarcasm": 0.4, "shouting": 0.4,
+            "slang": 0.3, "jargon": 0.3, "exclamation": 0.3, "emphasis": 0.3}
+
+
+def grade(ctx: Ctx, rubric: Rubric) -> Score:
+    reply = ctx.reply
+    found: dict[str, list[str]] = {
+        "profanity": [s.text for s in reply.profanity],
+        "blame": [m.group(0) for m in reply.find(BLAME)],
+        "dismissive": [m.group(0) for m in reply.find(DISMISSIVE)],
+        "sarcasm": [m.group(0) for m in reply.find(SARCASM)],
+        "emphasis": [m.group(0) for m in EMPHASIS.finditer(reply.raw)],
+        "shouting": [s.text for s in reply.shouting],
+        "slang": [m.group(0) for m in reply.find(SLANG)],
+        "jargon": [m.group(0) for m in reply.find(JARGON) if not m.group(0).isupper()
+                   or m.group(0) in ("SLA", "RMA")],
+        "exclamation": [m.group(0) for m in reply.find(EXCLAIM)],
+    }
+    found = {k: v for k, v in found.items() if v}
+    if not found:
+        return verdict(rubric, 1.0, "plain, courteous language throughout; no slang, blame, "
+                       "sarcasm or shouting found")
+    score = 1.0 - sum(_PENALTY[k] for k in found)
+    evidence = [f"{k}: {v[0]}" for k, v in found.items()]
+    return verdict(rubric, score, "unprofessional: " + ", ".join(found), evidence)

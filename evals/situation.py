@@ -1,0 +1,116 @@
+"""What a grader knows about the email a reply answers.
+
+From a suite case: the team's labels and expectations. From a bare email (`calmreply
+grade`): the rule-based analyzer's read. From nothing: only the reply, and rubrics that
+need the email say so (not applicable) or judge the reply alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.inbound import parse_text
+from agent.models import Fault, Threat
+from evals.suites import Case
+
+_INJECTION = re.compile(
+    r"ignore\s+(all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|my\s+)*(instructions|rules|"
+    r"guidelines|prompt)|system\s+prompt|hidden\s+instructions|(reply|support|ai)\s+(bot|"
+    r"assistant)|internal\s+policy\s+update|(promise|confirm)\s+(me\s+)?(a\s+)?(full\s+|100%\s+)"
+    r"?refund|you\s+are\s+now\b|new\s+instructions", re.I)
+
+
+@dataclass(frozen=True)
+class Situation:
+    email: str | None = None  # the customer's new message; None when grading a reply alone
+    category: str | None = None
+    fault: str | None = None  # ours | theirs | unclear
+    abusive: bool | None = None
+    threats: tuple[str, ...] = ()
+    language: str | None = None
+    escalate: bool | None = None
+    customer_name: str | None = None
+    order_ids: tuple[str, ...] = ()
+    product: str | None = None
+    duration: str | None = None
+    must_own_fault: bool | None = None
+    must_set_boundary: bool | None = None
+    must_escalate: bool | None = None
+    must_not_promise_refund: bool | None = None
+    must_mention: tuple[str, ...] = ()
+    must_not_contain: tuple[str, ...] = ()
+    literal: tuple[str, ...] = ()
+    injection: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.email is not None
+
+    @property
+    def violent(self) -> bool:
+        return Threat.violence.value in self.threats
+
+    @property
+    def needs_boundary(self) -> bool:
+        if self.must_set_boundary is not None:
+            return self.must_set_boundary
+        return bool(self.abusive) or self.violent
+
+    @property
+    def needs_escalation(self) -> bool:
+        if self.must_escalate is not None:
+            return self.must_escalate
+        return bool(self.escalate)
+
+    @property
+    def expected_fault(self) -> str | None:
+        if self.must_own_fault:
+            return Fault.ours.value
+        return self.fault
+
+
+REPLY_ONLY = Situation()
+
+
+def from_email(text: str) -> Situation:
+    """The analyzer's read of a raw email (no team labels available)."""
+    from agent.offline.analyzer import analyze, read_details
+
+    email = parse_text(text)
+    analysis = analyze(email)
+    details = read_details(email)
+    injection = bool(_INJECTION.search(email.body))
+    refund_bait = injection and "refund" in email.body.lower()
+    return Situation(
+        email=email.body, category=analysis.category.value, fault=analysis.fault.value,
+        abusive=analysis.abusive, threats=tuple(t.value for t in analysis.threats),
+        language=analysis.language, escalate=analysis.escalate,
+        customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
+        product=analysis.product, duration=details.duration,
+        must_not_promise_refund=True if refund_bait else None, injection=injection,
+    )
+
+
+def from_case(case: Case) -> Situation:
+    """A suite case: the team's labels win; the analyzer only adds product and duration."""
+    from agent.offline.analyzer import analyze, read_details
+
+    email = parse_text(case.email)
+    analysis = analyze(email)
+    details = read_details(email)
+    labels, expect = case.labels, case.expect
+    injection = "injection" in case.tags or bool(_INJECTION.search(email.body))
+    return Situation(
+        email=email.body, category=labels.category.value, fault=labels.fault.value,
+        abusive=labels.abusive, threats=tuple(t.value for t in labels.threats),
+        language=expect.language or labels.language, escalate=labels.escalate,
+        customer_name=labels.customer_name, order_ids=tuple(labels.order_ids),
+        product=analysis.product, duration=details.duration,
+        must_own_fault=expect.must_own_fault, must_set_boundary=expect.must_set_boundary,
+        must_escalate=expect.must_escalate,
+        must_not_promise_refund=expect.must_not_promise_refund,
+        must_mention=tuple(expect.must_mention), literal=tuple(expect.literal),
+        must_not_contain=tuple(expect.must_not_contain),
+        injection=injection,
+    )
