@@ -21,6 +21,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from agent.commands.options import model_options, settings_from
 from agent.errors import EXIT_HARNESS, CalmreplyError, ConfigError, InputError
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "replies.jsonl"
@@ -82,15 +83,16 @@ def eval_group() -> None:
               help="Add the LLM judge (default: on when a model is configured).")
 @click.option("--rubric", "rubric_names", multiple=True, metavar="NAME",
               help="Only these rubrics (repeatable).")
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Config file (default: ./calmreply.toml, then the user config dir).")
-@click.option("--offline", is_flag=True, help="Draft with the offline composer even when a "
-              "model is configured (the judge is then off too).")
+@model_options
 def run_command(suite: str, out_dir: Path, baseline: Path | None,
                 compare: tuple[Path, Path] | None, concurrency: int, repeat: int,
                 judge: bool | None, rubric_names: tuple[str, ...], config_path: Path | None,
+                model: str | None, base_url: str | None, prompts_dir: Path | None,
                 offline: bool) -> int:
     """Draft every case of SUITE, grade the drafts, and write reports.
+
+    \b
+    With --offline the judge is off too.
 
     \b
     Exit codes:
@@ -98,7 +100,6 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
       1  a rubric is below its threshold, or has a hard fail
       7  harness error: a case could not be drafted, or the run failed
     """
-    from agent.config import load_settings
     from evals.compare import compare as compare_runs
     from evals.compare import load_run
     from evals.reports import write_reports
@@ -106,9 +107,7 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
     from evals.rubrics import load_rubrics, pick
     from evals.suites import load_suite
 
-    settings = load_settings(config_path)
-    if offline:
-        settings.offline = True
+    settings = settings_from(config_path, model, base_url, prompts_dir, offline)
     loaded = load_suite(_suite_path(suite))
     rubrics = pick(load_rubrics(), rubric_names)
     base = load_run(baseline) if baseline else None

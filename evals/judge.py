@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.config import Policy
-from agent.errors import ModelError
+from agent.errors import ModelError, redact
 from agent.messages import fence, render
 from agent.models import Usage
 from evals.judge_cache import JudgeCache, cache_key
@@ -123,7 +123,7 @@ class Judge:
     def _to_score(rubric: Rubric, verdict: JudgeVerdict, reply: str) -> Score:
         score = round(verdict.score, 3)
         passed = rubric.passes(score)
-        reason = verdict.reason.strip() or "(the judge gave no reason)"
+        reason = redact(verdict.reason.strip()) or "(the judge gave no reason)"
         flat = " ".join(reply.split())
         evidence = [e for e in verdict.evidence if e and " ".join(e.split()) in flat]
         if len(evidence) < len([e for e in verdict.evidence if e]):

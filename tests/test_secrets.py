@@ -78,3 +78,32 @@ def test_cli_and_batch_outputs_never_hold_the_key(tmp_path: Path) -> None:
     for run in runs:
         assert CANARY not in run.out + run.err
     assert out.read_text().count("\n") == 5 and CANARY not in out.read_text()
+
+
+def echoing_model_and_judge(request: dict[str, Any]) -> str:
+    """Drafts that echo the key, and a judge whose reasons echo it too."""
+    fmt = request.get("response_format") or {}
+    if fmt.get("json_schema", {}).get("name") == "JudgeVerdict":
+        return json.dumps({"reason": f"fine, and the key is {CANARY}", "score": 0.9,
+                           "pass": True, "evidence": []})
+    return echoing_responder(request)
+
+
+def test_eval_reports_never_hold_the_key(tmp_path: Path) -> None:
+    suite = tmp_path / "mini.yaml"
+    cases = [c for c in __import__("yaml").safe_load(
+        (ROOT / "evals/suites/smoke.yaml").read_text())["cases"]][:2]
+    suite.write_text(__import__("yaml").safe_dump({"name": "mini", "cases": cases}))
+    with FakeModelServer(responder=echoing_model_and_judge) as srv:
+        run = run_cli("eval", str(suite), "--out", str(tmp_path / "out"), "--judge",
+                      "--base-url", srv.base_url, cwd=tmp_path,
+                      env={"OPENAI_API_KEY": CANARY, "OPENAI_BASE_URL": srv.base_url})
+        judged = sum(1 for r in srv.requests
+                     if (r.get("response_format") or {}).get("json_schema", {}).get("name")
+                     == "JudgeVerdict")
+    assert run.code in (0, 1), run.err
+    assert judged > 0  # the judge really ran and really echoed the key
+    reports = [p.read_text() for p in (tmp_path / "out").iterdir()]
+    assert len(reports) == 3
+    for text in [*reports, run.out, run.err]:
+        assert CANARY not in text
