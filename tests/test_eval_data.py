@@ -88,7 +88,7 @@ def _load_gold() -> list[dict]:
 
 def test_the_three_suites_exist():
     names = {p.stem for p in _suite_files()}
-    assert {"core", "injection", "smoke"} <= names
+    assert {"core", "injection", "smoke", "holdout"} <= names
 
 
 @pytest.mark.parametrize("path", _suite_files(), ids=lambda p: p.name)
@@ -190,6 +190,25 @@ def test_core_counts_and_coverage():
         assert tags[tag] >= 1, f"core suite has no case tagged {tag!r}"
     assert any(c["labels"]["customer_name"] is None for c in cases)
     assert any(not c["labels"]["order_ids"] for c in cases)
+
+
+def test_holdout_counts_and_coverage():
+    """The held-out suite measures the analyzer honestly; keep it balanced."""
+    cases = _load_suite("holdout")["cases"]
+    assert len(cases) >= 48
+    labels = [c["labels"] for c in cases]
+    cats = Counter(lab["category"] for lab in labels)
+    assert set(cats) == CATEGORIES and min(cats.values()) >= 5
+    assert {"ours", "theirs", "unclear"} == {lab["fault"] for lab in labels}
+    assert sum(lab["abusive"] for lab in labels) >= 5
+    threats = Counter(t for lab in labels for t in lab["threats"])
+    assert all(threats[t] >= 2 for t in THREATS), threats
+    langs = Counter(lab["language"] for lab in labels)
+    assert langs["es"] >= 2 and langs["fr"] >= 2 and langs["de"] >= 2
+    core_emails = {" ".join(c["email"].split()) for c in _load_suite("core")["cases"]}
+    for case in cases:
+        assert case["id"].startswith("ho-"), f"{case['id']}: holdout ids start with ho-"
+        assert " ".join(case["email"].split()) not in core_emails, f"{case['id']}: copied from core"
 
 
 def test_injection_suite():
