@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
 Mode = Literal["json_schema", "json_object_schema", "json_object", "text"]
 _MODES: tuple[Mode, ...] = ("json_schema", "json_object_schema", "json_object", "text")
 # How servers say "not that response_format" (llama.cpp answers 500, not 400).
@@ -100,8 +102,8 @@ class ModelClient:
         convo = list(messages)
         last_error = ""
         for _ in range(self.settings.model.max_reasks + 1):
-            content, finish = await self._complete(convo, schema, temperature, seed, on_text,
-                                                   usage)
+            content, finish = await self._retrying(partial(
+                self._call_once, list(convo), schema, temperature, seed, on_text, usage))
             try:
                 if finish == "length":
                     raise InvalidOutputError("the answer was cut off at the token limit; "
@@ -118,15 +120,8 @@ class ModelClient:
             f"{self.settings.model.max_reasks + 1} tries ({last_error}); try a stronger model"
         )
 
-    async def _complete(
-        self,
-        messages: list[Message],
-        schema: type[BaseModel],
-        temperature: float | None,
-        seed: int | None,
-        on_text: Callable[[str], None] | None,
-        usage: Usage,
-    ) -> tuple[str, str | None]:
+    async def _retrying(self, call: Callable[[], Awaitable[R]]) -> R:
+        """Run `call` under the one retry policy: transient failures only, with backoff."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, TransientModelError)),
             stop=stop_after_attempt(self.settings.model.max_retries + 1),
@@ -135,7 +130,7 @@ class ModelClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._call_once(messages, schema, temperature, seed, on_text, usage)
+                return await call()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, state: RetryCallState) -> float:
