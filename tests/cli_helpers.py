@@ -23,6 +23,7 @@ def run_cli(*args: str, cwd: Path, stdin: bytes | None = None,
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("OPENAI_", "CALMREPLY_"))}
     clean.update({"XDG_CONFIG_HOME": str(cwd / ".config"), "XDG_DATA_HOME": str(cwd / ".data"),
+                  "XDG_CACHE_HOME": str(cwd / ".cache"),
                   "COLUMNS": "120"})
     clean.update(env or {})
     done = subprocess.run([CALMREPLY, *args], cwd=cwd, input=stdin or b"", capture_output=True,

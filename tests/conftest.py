@@ -50,11 +50,15 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No API key, base URL or user config leaks in from the machine running the tests."""
+    """No API key, base URL, user config, cache or data leaks in from (or out to) the
+    machine running the tests."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CALMREPLY_MODEL", "OPENAI_ORG_ID",
                  "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(name, str(tmp_path_factory.mktemp(name.lower())))
+    monkeypatch.delenv("CALMREPLY_CACHE_DIR", raising=False)
+    monkeypatch.delenv("CALMREPLY_FEEDBACK_DB", raising=False)
 
 
 def completion(content: str | None, *, finish_reason: str = "stop",
