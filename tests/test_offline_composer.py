@@ -8,7 +8,9 @@ import re
 import pytest
 
 from agent.config import Company, Policy, Settings
+from agent.guard import check_draft
 from agent.inbound import parse_text
+from agent.language import detect_language
 from agent.models import Category, Draft, Facts, Tone
 from agent.offline import analyze, compose
 
@@ -255,12 +257,163 @@ def test_signature_and_company_come_from_settings() -> None:
     assert d.body.endswith("Alex\nBirch & Co")
 
 
-def test_non_english_email_is_flagged_for_a_human_or_model() -> None:
-    d = draft("Hola, mi pedido 77120 llegó roto y no funciona. Quiero una solución.\n\n"
-              "Lucía")
-    assert "customer wrote in Spanish" in d.internal_note.summary
+FRENCH = ("Bonjour, ma commande 40-2288 est arrivée cassée. Je suis vraiment déçue et je "
+          "veux une solution rapidement.\n\nÉlodie")
+GERMAN = ("Guten Tag, für meine Bestellung #83004 wurden mir 149 Euro abgebucht, obwohl im "
+          "Warenkorb 119 Euro standen. Ich erwarte eine Erstattung.\n\nJürgen Albrecht")
+
+
+@pytest.mark.parametrize(("text", "language"), [(FRENCH, "French"), (GERMAN, "German")])
+def test_languages_without_templates_fall_back_to_english_with_the_flag(
+        text: str, language: str) -> None:
+    d = draft(text)
+    assert detect_language(d.body) == "en"
+    assert f"customer wrote in {language}" in d.internal_note.summary
     assert "must answer in that language" in d.internal_note.summary
     assert "wrote in" not in draft(LATE).internal_note.summary
+
+
+# --- Spanish: answered in Spanish from prompts/offline/es/ ------------------------------------
+ES_DELIVERY = ("Asunto: ¿Dónde está mi pedido?\n\nHola. Hice el pedido #72119 (una cafetera "
+               "italiana) hace dieciocho días y todavía no ha llegado. He escrito dos veces y "
+               "nadie me contesta. Quiero saber dónde está o que me devuelvan el dinero."
+               "\n\nLucía")
+ES_BILLING = ("Me han cobrado dos veces el pedido 33-4107. Llevo una semana esperando que "
+              "alguien lo arregle. Devuélvanme el cargo duplicado, por favor.\n\nSaludos,\nMarta")
+ES_DEFECTIVE = ("Hola, compré una lámpara de escritorio (pedido 77120) y llegó con el cable "
+                "roto. Es la segunda vez que me pasa con ustedes y estoy muy molesta. Quiero "
+                "una solución ya.\n\nLucía")
+ES_CANCEL = ("Me acaban de cobrar 39 € por renovar la suscripción de la revista, pedido 5521, "
+             "y yo no quiero seguir. Cancelen la suscripción y devuélvanme el dinero, por "
+             "favor.\n\nCarmen")
+ES_LOCKED = ("Mi cuenta está bloqueada y no puedo iniciar sesión desde hace tres días. Necesito "
+             "entrar ya para ver mis facturas.\n\nSaludos,\nJavier")
+ES_ABUSIVE = ("Sois unos INÚTILES y unos ladrones. Me habéis cobrado dos veces el pedido 77001. "
+              "Arreglad esta mierda ya.\n\nTomás")
+ES_VIOLENT = ("El pedido 40404 llega tarde otra vez. Si no está aquí el viernes iré a vuestra "
+              "oficina y os voy a romper la cara.\n\nVíctor")
+ES_NO_ORDER = ("Mi pedido no ha llegado y ya han pasado dos semanas. Estoy harto y quiero una "
+               "solución.")
+ES_ALL = [ES_DELIVERY, ES_BILLING, ES_DEFECTIVE, ES_CANCEL, ES_LOCKED, ES_ABUSIVE, ES_VIOLENT,
+          ES_NO_ORDER]
+# English sentences that must never appear in a Spanish reply (the signature is config, so
+# only the body before it is checked).
+_ENGLISH = re.compile(r"\b(thank you|thanks|sorry|apologi[sz]e|i understand|your order|order #|"
+                      r"within \d+|dear|hello|hi there|best wishes|kind regards|yours sincerely|"
+                      r"could you|i will|i can)\b", re.I)
+
+
+def reply_text(d: Draft) -> str:
+    """Subject and body without the configured (English) signature."""
+    body = d.body.removesuffix(Settings().company.signature)
+    return f"{d.subject}\n{body}"
+
+
+@pytest.mark.parametrize("text", ES_ALL)
+def test_spanish_email_gets_a_spanish_reply_the_guard_accepts(text: str) -> None:
+    email = parse_text(text)
+    analysis = analyze(email)
+    assert analysis.language == "es"
+    for tone in Tone:
+        d = compose(email, analysis, Settings(), tone=tone, today=TODAY)
+        assert detect_language(d.body) == "es", d.body
+        assert not _ENGLISH.search(reply_text(d)), (_ENGLISH.search(reply_text(d)), d.body)
+        assert check_draft(d, analysis, Policy()) == [], d.body
+        for bad in ("None", "{{", "{%", "  ", " ,", " .", "#None", "order"):
+            assert bad not in reply_text(d), (bad, d.body)
+        assert d.body.endswith(Settings().company.signature)
+        # The internal note stays in English for the agent, without the language flag.
+        note = d.internal_note.summary
+        assert "Replied in Spanish from the offline templates" in note
+        assert "LANGUAGE:" not in note and "must answer" not in note
+        assert "Composed offline" in note
+
+
+@pytest.mark.parametrize(
+    ("text", "specifics"),
+    [
+        (ES_DELIVERY, ["Hola Lucía:", "pedido nº 72119", "cafetera", "dieciocho días",
+                       "empresa de transporte", "en las próximas 48 horas"]),
+        (ES_BILLING, ["Hola Marta:", "pedido 33-4107", "cobros del pedido 33-4107",
+                      "en las próximas 48 horas"]),
+        (ES_DEFECTIVE, ["Hola Lucía:", "su lámpara (pedido nº 77120)", "sustitución",
+                        "reembolsarle", "foto"]),
+        (ES_CANCEL, ["Hola Carmen:", "cancelación del pedido nº 5521", "no se realizarán más "
+                     "cobros"]),
+        (ES_LOCKED, ["Hola Javier:", "sin acceso a su cuenta", "Nunca le pediremos su "
+                     "contraseña"]),
+    ],
+)
+def test_spanish_reply_restates_specifics_with_spanish_references(
+        text: str, specifics: list[str]) -> None:
+    d = draft(text)
+    for phrase in specifics:
+        assert phrase in d.body, (phrase, d.body)
+    assert "pedido nº" in d.subject or "cuenta" in d.subject or "pedido 33-4107" in d.subject
+
+
+def test_spanish_abusive_email_gets_a_boundary_without_the_insult() -> None:
+    d = draft(ES_ABUSIVE)
+    assert "respetuosa" in d.body and "Quiero ayudarle" in d.body
+    for insult in ("inútiles", "ladrones", "mierda"):
+        assert insult not in d.body.lower()
+    assert "INÚTILES" not in d.body
+
+
+def test_spanish_violence_threat_is_escalated_and_the_conversation_stops() -> None:
+    email = parse_text(ES_VIOLENT)
+    analysis = analyze(email)
+    assert analysis.escalate
+    d = compose(email, analysis, Settings(), tone=Tone.warm, today=TODAY)
+    assert "amenazas de hacer daño" in d.body
+    assert "un responsable de equipo" in d.body
+    assert "Gracias" not in d.body  # no thanks for a threat
+    assert d.internal_note.escalation and "violence" in d.internal_note.escalation
+    assert "threatened violence" in d.internal_note.escalation  # the note stays English
+
+
+def test_spanish_legal_threat_is_escalated_in_the_reply() -> None:
+    d = draft("Hace tres semanas pedí una licuadora, pedido 12345, y todavía no ha llegado. "
+              "Si no me devuelven el dinero hablaré con mi abogado.\n\nCarmen")
+    assert "acciones legales" in d.body and "un responsable de equipo" in d.body
+    assert "tres semanas" in d.body
+    assert d.internal_note.escalation
+
+
+def test_spanish_missing_order_becomes_a_spanish_question() -> None:
+    d = draft(ES_NO_ORDER)
+    assert "¿podría enviarme el número de pedido" in d.body
+    assert "Buenos días:" in d.body  # no name: no "Hola ," slot
+    assert "order" in d.internal_note.summary  # "Reply asks the customer for: order, name"
+
+
+def test_spanish_formal_tone_differs_from_warm() -> None:
+    warm, formal = draft(ES_DEFECTIVE), draft(ES_DEFECTIVE, tone=Tone.formal)
+    assert warm.body.startswith("Hola Lucía:")
+    assert formal.body.startswith("Estimado/a Lucía:")
+    assert "Le pido disculpas" in formal.body and "Atentamente," in formal.body
+    assert "Siento mucho" in warm.body and "Un cordial saludo," in warm.body
+    assert warm.body != formal.body
+    assert draft(ES_DEFECTIVE, tone=Tone.neutral).body.startswith("Buenos días, Lucía:")
+
+
+def test_spanish_customer_mistake_is_pointed_out_indirectly() -> None:
+    d = draft("Puse mal la dirección en el pedido 65432 y el paquete no ha llegado. "
+              "¿Dónde está?\n\nJosé")
+    assert "Revisémoslo juntos" in d.body
+    assert "error suyo" not in d.body and "culpa suya" not in d.body
+
+
+def test_spanish_policy_figures_are_localised() -> None:
+    settings = Settings(policy=Policy(response_hours=72, max_credit=15, currency="EUR",
+                                      refunds=False, replacements=False))
+    d = draft(ES_DELIVERY, settings=settings)
+    assert "en los próximos 3 días" in d.body
+    assert "saldo a favor de hasta 15,00 €" in d.body
+    assert "within 3 days" in d.internal_note.summary  # the note keeps English figures
+    refunds_off = Settings(policy=Policy(refunds=False))
+    d = draft(ES_DEFECTIVE, settings=refunds_off)
+    assert "reembols" not in d.body and "sustitución" in d.body
 
 
 def test_compose_is_deterministic() -> None:

@@ -443,6 +443,11 @@ _NUMBER = (r"(?:\d{1,3}|a|one|two|three|four|five|six|seven|eight|nine|ten|eleve
 _DURATION = _rx(r"(?:for|over|been|waited|waiting|almost|nearly|more\s+than)\s+(?:about\s+)?("
                 + _NUMBER + r"\s+(?:days?|weeks?|months?))\b|\b(" + _NUMBER
                 + r"\s+(?:days?|weeks?|months?))\s+(?:ago|late|now|already)\b")
+_NUMBER_ES = (r"(?:\d{1,3}|una?|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|"
+              r"trece|catorce|quince|diecis[ée]is|diecisiete|dieciocho|diecinueve|veinte|"
+              r"treinta|vari[oa]s|unas?\s+cuantas|unos\s+cuantos)")
+_DURATION_ES = _rx(r"(?:hace|llevo|llevamos|desde\s+hace|m[áa]s\s+de|casi)\s+(?:ya\s+)?("
+                   + _NUMBER_ES + r"\s+(?:d[íi]as|semanas?|mes(?:es)?))\b")
 _ID_KEYWORD = re.compile(r"\b(order|ticket|case|invoice|reference|ref|pedido|factura|commande|"
                   r"bestellung|ordine)\s*(?:number|no\.?|num\.?|nº|n°|id|#|n[úu]mero|numero)?"
                   r"\s*[:#]?\s*([A-Z]{0,5}-?\d[A-Z0-9-]{2,19})\b", _F)
@@ -559,6 +564,8 @@ def _details(subject: str, body: str) -> Details:
     m = _DURATION.search(low)
     if m:
         duration = " ".join((m.group(1) or m.group(2)).split())
+    elif m := _DURATION_ES.search(low):
+        duration = " ".join(m.group(1).split())
     self_errors = tuple(name for name, rx in _THEIRS if rx.search(low))
     if self_errors:  # drop any admission that was really a denial
         admissions = _DENIAL.sub(" ", low)

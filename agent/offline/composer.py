@@ -41,7 +41,8 @@ PARAGRAPHS: tuple[tuple[str, ...], ...] = (
 SECTIONS = (*(s for group in PARAGRAPHS for s in group), "signoff", "subject", "note")
 
 # Languages with their own template folder (prompts/offline/<code>/); English is the root.
-TEMPLATE_LANGUAGES = frozenset({"en"})
+# The internal note is for our agents, so it is always rendered from the English root.
+TEMPLATE_LANGUAGES = frozenset({"en", "es"})
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German",
                   "pt": "Portuguese", "it": "Italian"}
 _NEEDS_ORDER = frozenset({Category.delivery, Category.billing, Category.defective,
@@ -50,42 +51,96 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _SAFE_PRODUCT = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ0-9][A-Za-zÀ-ÖØ-öø-ÿ0-9 '.-]{0,59}$")
 
 
-def money(amount: float, currency: str) -> str:
-    symbol = _SYMBOLS.get(currency.upper())
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency.upper()}"
+def money(amount: float, currency: str, lang: str = "en") -> str:
+    code = currency.upper()
+    if lang == "es":  # "20,00 €", "20,00 USD": decimal comma, currency after the amount
+        figure = f"{amount:.2f}".replace(".", ",")
+        return f"{figure} €" if code == "EUR" else f"{figure} {code}"
+    symbol = _SYMBOLS.get(code)
+    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {code}"
 
 
-def timeline(hours: int) -> str:
+def timeline(hours: int, lang: str = "en") -> str:
     """The promised next-step time, never shorter than the policy's `response_hours`."""
     hours = max(1, hours)
-    if hours % 24 == 0 and hours >= 72:
-        return f"within {hours // 24} days"
-    return f"within {hours} hours"
+    days = hours // 24 if hours % 24 == 0 and hours >= 72 else None
+    if lang == "es":
+        if days:
+            return f"en los próximos {days} días"
+        return "en la próxima hora" if hours == 1 else f"en las próximas {hours} horas"
+    return f"within {days} days" if days else f"within {hours} hours"
 
 
-def _reference(ident: str, kind: str) -> str:
+# Spanish reference words, with their article (for "del pedido nº 77120", "de la factura").
+_ES_KINDS = {"order": ("pedido", "el"), "ticket": ("ticket", "el"), "case": ("caso", "el"),
+             "invoice": ("factura", "la"), "reference": ("referencia", "la")}
+# The default escalation contacts, in Spanish; a configured contact is used as written.
+_ES_CONTACTS = {"a team lead": "un responsable de equipo", "a manager": "un responsable",
+                "a supervisor": "un supervisor", "a senior colleague": "un compañero con más "
+                "experiencia", "our complaints team": "nuestro equipo de reclamaciones"}
+_ES_DURATION = re.compile(r"^\S+(?: \S+){0,2} (?:d[íi]as|semanas?|mes|meses)$")
+
+
+def _reference(ident: str, kind: str, lang: str = "en") -> str:
+    if lang == "es":
+        word = _ES_KINDS.get(kind, _ES_KINDS["order"])[0]
+        return f"{word} nº {ident}" if ident.isdigit() else f"{word} {ident}"
     if kind == "order":
         return f"order #{ident}" if ident.isdigit() else f"order {ident}"
     return f"{kind} {ident}"
 
 
-def _policy_context(policy: Policy) -> dict[str, Any]:
+def _policy_context(policy: Policy, lang: str = "en") -> dict[str, Any]:
+    contact = policy.escalation_contact
+    if lang == "es":
+        contact = _ES_CONTACTS.get(contact.strip().lower(), contact)
     return {
         "refunds": policy.refunds,
         "refund_window_days": policy.refund_window_days,
-        "refund_cap": money(policy.max_refund, policy.currency)
+        "refund_cap": money(policy.max_refund, policy.currency, lang)
         if policy.max_refund is not None else None,
         "replacements": policy.replacements,
         "credits": policy.credits and policy.max_credit > 0,
-        "credit": money(policy.max_credit, policy.currency),
-        "timeline": timeline(policy.response_hours),
-        "contact": policy.escalation_contact,
+        "credit": money(policy.max_credit, policy.currency, lang),
+        "timeline": timeline(policy.response_hours, lang),
+        "contact": contact,
+    }
+
+
+def _spanish(ctx: dict[str, Any], ids: list[str], details: Details,
+             policy: Policy) -> dict[str, Any]:
+    """The reply context with its ready-made phrases in Spanish (`usted` form)."""
+    kinds = details.id_kinds
+    refs = [_reference(i, kinds.get(i, "order"), "es") for i in ids]
+    ref = refs[0] if refs else None
+    article = _ES_KINDS.get(kinds.get(ids[0], "order"), _ES_KINDS["order"])[1] if ids else "el"
+    product = ctx["product"]
+    if product and ref:
+        thing = f"su {product} ({ref})"
+    elif product or ref:
+        thing = f"su {product or ref}"
+    else:
+        thing = "su pedido"
+    duration = details.duration
+    return {
+        **ctx,
+        "ref": ref,
+        "refs": refs,
+        "el_ref": f"{article} {ref}" if ref else None,
+        "del_ref": (f"del {ref}" if article == "el" else f"de la {ref}") if ref else None,
+        "thing": thing,
+        "duration": duration if duration and _ES_DURATION.match(duration) else None,
+        "policy": _policy_context(policy, "es"),
     }
 
 
 def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone: Tone,
-                  facts: Facts | None = None, details: Details | None = None) -> dict[str, Any]:
-    """Everything the offline templates may use. All strings are sanitized facts."""
+                  facts: Facts | None = None, details: Details | None = None,
+                  lang: str = "en") -> dict[str, Any]:
+    """Everything the offline templates may use. All strings are sanitized facts.
+
+    `lang` picks the language of the ready-made phrases (`thing`, `ref`, the policy's
+    timeline and amounts); the facts themselves (product, name, ids) stay as written."""
     details = details or read_details(email)
     name = (clean_name(facts.customer_name) if facts else None) \
         or clean_name(analysis.customer_name)
@@ -127,7 +182,7 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
             missing.append("what_happened")
 
     labels = details.labels
-    return {
+    ctx = {
         "tone": tone.value,
         "variant": zlib.crc32(email.body.encode("utf-8", "replace")),
         "category": category.value,
@@ -147,7 +202,8 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
         "refs": refs,
         "product": product or None,
         "thing": thing,
-        "duration": details.duration,
+        "duration": details.duration
+        if details.duration and not _ES_DURATION.match(details.duration) else None,
         "not_arrived": bool(labels & {"the order has not arrived", "the parcel is missing",
                                       "the parcel went astray"}),
         "late": "the delivery is late" in labels,
@@ -164,9 +220,12 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
         "support_hours": settings.company.support_hours,
         "policy": _policy_context(settings.policy),
     }
+    if lang == "es":
+        return _spanish(ctx, ids, details, settings.policy)
+    return ctx
 
 
-_GLUED = re.compile(r"([.!?;:])(?=[A-Z])")
+_GLUED = re.compile(r"([.!?;:])(?=[A-ZÁÉÍÓÚÑ¿¡])")
 
 
 def _paragraph(text: str) -> str:
@@ -178,18 +237,21 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
             facts: Facts | None = None, today: dt.date) -> Draft:
     """A complete draft from the offline templates. Deterministic for the same input."""
     details = read_details(email)
-    ctx = build_context(email, analysis, settings, tone=tone, facts=facts, details=details)
     lang = analysis.language if analysis.language in TEMPLATE_LANGUAGES else "en"
+    note_ctx = build_context(email, analysis, settings, tone=tone, facts=facts, details=details)
+    ctx = note_ctx if lang == "en" else build_context(
+        email, analysis, settings, tone=tone, facts=facts, details=details, lang=lang)
     env = make_env(settings.prompts_dir)
     folder = "offline" if lang == "en" else f"offline/{lang}"
 
-    def render(section: str, **extra: Any) -> str:
+    def render(section: str, *, base: dict[str, Any] = ctx, where: str = folder,
+               **extra: Any) -> str:
         try:
-            template = env.get_template(f"{folder}/{section}.j2")
+            template = env.get_template(f"{where}/{section}.j2")
         except TemplateNotFound:
-            raise ConfigError(f"offline template {folder}/{section}.j2 is missing; "
+            raise ConfigError(f"offline template {where}/{section}.j2 is missing; "
                               "restore it from the repository's prompts/ folder") from None
-        return template.render(ctx, **extra).strip()
+        return template.render(base, **extra).strip()
 
     paragraphs: list[str] = []
     for group in PARAGRAPHS:
@@ -200,18 +262,21 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
     body = "\n\n".join(paragraphs)
 
     follow_days = max(3, math.ceil(settings.policy.response_hours / 24) + 1)
-    note_ctx = {
+    note_extra = {
         "analysis_issues": list(analysis.issues),
         "escalation_reason": analysis.escalation_reason,
         "language_name": LANGUAGE_NAMES.get(analysis.language, analysis.language),
         "answered_in_language": lang == analysis.language,
+        "reply_language": lang,
         "agent_notes": (facts.notes if facts and facts.notes else None),
         "truncated": email.truncated,
     }
-    summary = _paragraph(render("note", **note_ctx))
+    # The internal note is for our agents: English, from the root folder, English facts.
+    summary = _paragraph(render("note", base=note_ctx, where="offline", **note_extra))
     escalation = None
     if analysis.escalate:
-        escalation = _paragraph(render("note_escalation", **note_ctx)) or None
+        escalation = _paragraph(render("note_escalation", base=note_ctx, where="offline",
+                                       **note_extra)) or None
     return Draft(
         subject=_paragraph(render("subject")),
         body=body,
@@ -224,5 +289,9 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
 
 
 def template_names() -> list[str]:
-    """Every offline template a complete reply needs (for `prompts check`)."""
-    return [f"offline/{s}.j2" for s in (*SECTIONS, "note_escalation")]
+    """Every offline template a complete reply needs, in every template language."""
+    names = [f"offline/{s}.j2" for s in (*SECTIONS, "note_escalation")]
+    reply_sections = [s for s in SECTIONS if s != "note"]
+    for lang in sorted(TEMPLATE_LANGUAGES - {"en"}):
+        names += [f"offline/{lang}/{s}.j2" for s in reply_sections]
+    return names
