@@ -40,14 +40,15 @@ REPLY = ("Hi, I'm sorry your order is late; that's on us. Waiting is frustrating
          "a trace with the courier and will email you within 48 hours.")
 
 
-def deterministic() -> None:
+def deterministic(replies: int = 3000) -> float:
+    """Grades at least `replies` gold replies; prints and returns replies per second."""
     suite = load_suite(CORE)
     rubrics = load_rubrics()
     gold = load_gold(GOLD)
     situations = {g.case: from_case(suite.case(g.case)) for g in gold}
     items = [(g.reply, situations[g.case]) for g in gold]
     grade_reply(items[0][0], items[0][1], rubrics)  # warm the regex caches
-    rounds = max(1, 3000 // len(items) + 1)
+    rounds = max(1, replies // len(items) + 1)
     start = time.perf_counter()
     for _ in range(rounds):
         for reply, situation in items:
@@ -57,6 +58,31 @@ def deterministic() -> None:
     rate = n / seconds
     print(f"deterministic: {n} replies x {len(rubrics)} rubrics in {seconds:.2f} s = "
           f"{rate:,.0f} replies/s (goal >= 2,000/s: {'ok' if rate >= 2000 else 'MISSED'})")
+    return rate
+
+
+def parallel(replies: int = 6000) -> tuple[float, float, int]:
+    """`calmreply grade`'s path (emails parsed, situations built) on one process and on
+    every core; prints and returns (serial/s, parallel/s, workers)."""
+    from evals.grade import GradeRequest, grade_requests
+
+    suite = load_suite(CORE)
+    rubrics = load_rubrics()
+    gold = load_gold(GOLD)
+    rounds = max(1, replies // len(gold) + 1)
+    requests = [GradeRequest(i, i, g.reply, suite.case(g.case).email)
+                for i, g in enumerate(gold * rounds)]
+    workers = os.cpu_count() or 1
+    rates = []
+    for n_workers in (1, workers):
+        start = time.perf_counter()
+        for _ in grade_requests(requests, rubrics, workers=n_workers):
+            pass
+        rates.append(len(requests) / (time.perf_counter() - start))
+    print(f"calmreply grade path, {len(requests)} replies: {rates[0]:,.0f}/s on 1 process, "
+          f"{rates[1]:,.0f}/s on {workers} ({rates[1] / rates[0]:.2f}x; goal >= 2,000/s: "
+          f"{'ok' if rates[1] >= 2000 else 'MISSED'})")
+    return rates[0], rates[1], workers
 
 
 def _result() -> DraftResult:
@@ -118,4 +144,5 @@ def cached_rerun() -> None:
 
 if __name__ == "__main__":
     deterministic()
+    parallel()
     cached_rerun()

