@@ -14,6 +14,7 @@ has a hard fail), 7 harness error (a case could not be drafted, or the run faile
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -228,8 +229,10 @@ def calibrate_command(gold: Path, suite_path: Path, as_json: bool,
               help="Only these rubrics (repeatable; default: all).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Config file (the policy the graders enforce).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes to grade with (default: every core for 2,000+ lines, else 1).")
 def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...],
-                  config_path: Path | None) -> int:
+                  config_path: Path | None, workers: int | None) -> int:
     """Score existing replies: JSONL in, JSONL out, one line per input line.
 
     \b
@@ -254,7 +257,9 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read {input_path}: {exc}") from None
     requests = parse_requests(lines)
-    results = grade_requests(requests, rubrics, settings.policy)
+    if workers is None:  # large inputs use every core; small ones are not worth a pool
+        workers = (os.cpu_count() or 1) if len(requests) >= 2_000 else 1
+    results = grade_requests(requests, rubrics, settings.policy, workers=workers)
     if str(out_path) == "-":
         for obj in results:
             click.echo(dumps(obj))

@@ -71,9 +71,36 @@ def contract_score(score: Score) -> dict[str, Any]:
     return {"score": score.score, "pass": score.passed, "reason": reason}
 
 
+PARALLEL_CHUNK = 250  # requests per task when grading in several processes
+
+
 def grade_requests(requests: list[GradeRequest], rubrics: dict[str, Rubric],
-                   policy: Policy | None = None) -> Iterable[dict[str, Any]]:
-    """One contract object per request, in order (a generator: output streams)."""
+                   policy: Policy | None = None, *, workers: int = 1
+                   ) -> Iterable[dict[str, Any]]:
+    """One contract object per request, in order (a generator: output streams).
+
+    Grading is CPU-bound pure Python, so `workers` > 1 spreads chunks of a large input
+    over that many processes; the output order is the input order either way."""
+    if workers <= 1 or len(requests) < 2 * PARALLEL_CHUNK:
+        yield from _grade_chunk(requests, rubrics, policy)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    chunks = [requests[i:i + PARALLEL_CHUNK] for i in range(0, len(requests), PARALLEL_CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for graded in pool.map(partial(_grade_chunk_list, rubrics=rubrics, policy=policy),
+                               chunks):
+            yield from graded
+
+
+def _grade_chunk_list(requests: list[GradeRequest], rubrics: dict[str, Rubric],
+                      policy: Policy | None) -> list[dict[str, Any]]:
+    return list(_grade_chunk(requests, rubrics, policy))
+
+
+def _grade_chunk(requests: list[GradeRequest], rubrics: dict[str, Rubric],
+                 policy: Policy | None) -> Iterable[dict[str, Any]]:
     situations: dict[str, Situation] = {}
     for req in requests:
         if req.email is None:

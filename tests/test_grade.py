@@ -93,3 +93,20 @@ def test_unknown_rubric_and_missing_file(tmp_path: Path,
     assert code == 3 and "unknown rubric 'kindness'" in err and "empathy" in err
     code, _, err = run([str(tmp_path / "nope.jsonl")], capsys)
     assert code == 3 and "not found" in err
+
+
+def test_parallel_grading_gives_the_same_lines_in_the_same_order() -> None:
+    from evals.grade import PARALLEL_CHUNK, grade_requests, parse_requests
+    from evals.rubrics import load_rubrics
+
+    replies = ["Sorry you feel that way.", "I'm so sorry order #4411 arrived broken; that is "
+               "on us. I will send a replacement within 48 hours.", "READ THE MANUAL, idiot."]
+    lines = [json.dumps({"id": i, "reply": replies[i % 3],
+                         "email": "My kettle, order #4411, arrived broken." if i % 2 else None})
+             for i in range(2 * PARALLEL_CHUNK + 7)]
+    requests = parse_requests(lines)
+    rubrics = load_rubrics()
+    serial = list(grade_requests(requests, rubrics))
+    parallel = list(grade_requests(requests, rubrics, workers=2))
+    assert [r["id"] for r in parallel] == list(range(len(lines)))
+    assert parallel == serial
