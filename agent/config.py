@@ -53,6 +53,8 @@ class ModelSettings(Section):
     max_reasks: int = 2
     max_revisions: int = 1
     temperature: float = 0.3
+    max_tokens: int = Field(default=1500, ge=64,
+                            description="Longest answer asked for; a runaway model stops here.")
     fallback_offline: bool = Field(
         default=False, description="Compose offline when the model fails after its retries."
     )

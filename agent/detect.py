@@ -182,7 +182,9 @@ _LEAK = re.compile(
     r"\b(system prompt|my instructions|i (was|am|have been) (instructed|told|programmed) to|"
     r"as an ai( language model)?|language model|my (guidelines|programming|prompt)|"
     r"playbook partial|jinja|BEGIN CUSTOMER EMAIL|END CUSTOMER EMAIL|"
-    r"<<<|>>>|you are a (customer|support) (service|care)? ?(agent|assistant) for)\b",
+    r"you are a (customer|support) (service|care)? ?(agent|assistant) for)\b|"
+    # scaffolding from our own prompts
+    r"\btoday's date:|\bsubject of the email:|\bsender name:|<<<|>>>",
     re.I,
 )
 

@@ -101,7 +101,7 @@ async def _draft_with_model(
         flagged=bool(findings),
         guard=findings,
         revisions=revisions,
-        usage=usage,
+        usage=usage if usage.calls else None,  # None: the server reported no usage
         notice=TRUNCATED_NOTICE if email.truncated else None,
     )
 

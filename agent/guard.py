@@ -22,6 +22,7 @@ from agent.detect import (
     find_threats,
     normalize,
 )
+from agent.errors import redact
 from agent.models import Analysis, Draft, GuardFinding
 
 _PLACEHOLDER = re.compile(
@@ -36,6 +37,7 @@ _DELIVERABLE = re.compile(
     r"back to you|update)\w*", re.I,
 )
 _SHINGLE = 8
+_MIN_BODY_WORDS = 12
 _MIN_LANGUAGE_CHARS = 80
 
 
@@ -54,6 +56,9 @@ def check_draft(
     """Every reason this draft must not go out as it is (empty when it may)."""
     text = normalize(f"{draft.subject}\n{draft.body}")
     findings: list[GuardFinding] = []
+    if len(draft.body.split()) < _MIN_BODY_WORDS:
+        findings.append(GuardFinding(check="empty", message="the draft has no real reply in "
+                                     "it", evidence=draft.body.strip()[:80] or None))
     for span in find_profanity(text):
         findings.append(_finding("profanity", "the draft contains profanity", span))
     for span in find_insults(text):
@@ -70,7 +75,9 @@ def check_draft(
         findings.append(GuardFinding(check="placeholder", message="the draft has an empty "
                                      "or unfilled slot", evidence=m.group(0)))
     findings += _language_findings(draft.body, analysis.language)
-    return findings
+    # Evidence quotes the draft: a secret in it must not ride along.
+    return [f.model_copy(update={"evidence": redact(f.evidence, secrets)}) if f.evidence
+            else f for f in findings]
 
 
 def _policy_findings(text: str, policy: Policy) -> list[GuardFinding]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -153,14 +153,15 @@ class ModelClient:
         import openai
 
         while True:
-            kwargs = self._request(messages, schema, temperature, seed)
+            mode = self.mode
+            kwargs = self._request(messages, schema, temperature, seed, mode)
             try:
                 if on_text is not None:
                     return await self._stream(kwargs, on_text, usage)
                 response = await self.sdk.chat.completions.create(**kwargs)
             except (openai.BadRequestError, openai.UnprocessableEntityError,
                     openai.InternalServerError) as exc:
-                if self._downgrade(exc):
+                if self._downgrade(exc, mode):
                     continue
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
             except (openai.APIError, httpx.TransportError, json.JSONDecodeError) as exc:
@@ -196,28 +197,32 @@ class ModelClient:
                                       "mid-stream; try again")
         return "".join(parts), finish
 
-    def _downgrade(self, exc: Exception) -> bool:
-        """Step down one structured-output mode when a server refuses the current one."""
-        if self.mode == "text" or not _FORMAT_REFUSAL.search(str(exc)):
+    def _downgrade(self, exc: Exception, refused: Mode) -> bool:
+        """Step down one structured-output mode when a server refuses the one asked for.
+
+        Concurrent requests all see the same refusal: only the first steps down, the
+        others just try again with the mode it chose."""
+        if refused == "text" or not _FORMAT_REFUSAL.search(str(exc)):
             return False
-        self.mode = _MODES[_MODES.index(self.mode) + 1]
+        if self.mode == refused:
+            self.mode = _MODES[_MODES.index(refused) + 1]
         return True
 
     def _request(self, messages: list[Message], schema: type[BaseModel],
-                 temperature: float | None, seed: int | None) -> dict[str, Any]:
+                 temperature: float | None, seed: int | None, mode: Mode) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "temperature": self.settings.model.temperature if temperature is None
             else temperature,
+            # Bounds a model that loops until the context is full (small local models do).
+            "max_tokens": self.settings.model.max_tokens,
         }
         if seed is not None:
             kwargs["seed"] = seed
-        if self.mode in ("json_schema", "json_object_schema"):
-            from openai.lib._pydantic import to_strict_json_schema
-
-            strict = to_strict_json_schema(schema)
-            if self.mode == "json_schema":
+        if mode in ("json_schema", "json_object_schema"):
+            strict = strict_schema(schema)
+            if mode == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {"name": schema.__name__, "strict": True, "schema": strict},
@@ -225,9 +230,17 @@ class ModelClient:
             else:  # not in the SDK's types, so it travels in the body as is
                 kwargs["extra_body"] = {"response_format": {"type": "json_object",
                                                             "schema": strict}}
-        elif self.mode == "json_object":
+        elif mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         return kwargs
+
+
+@lru_cache(maxsize=16)
+def strict_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The strict JSON schema for a model class, built once (it is costly to build)."""
+    from openai.lib._pydantic import to_strict_json_schema
+
+    return to_strict_json_schema(schema)
 
 
 def extract_json(content: str) -> str:

@@ -109,6 +109,8 @@ class GuardFinding(Strict):
 
 
 class Usage(Strict):
+    """Tokens the server reported; `calls` counts the answers that reported any."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0

@@ -36,6 +36,10 @@ def test_good_draft_passes() -> None:
     ("Hi Dana, if you keep this up you'll regret it.", "threat"),
     ('Hi Dana, you wrote <img src=x onerror="alert(1)">.', "markup"),
     ("Hi Dana, see <script>alert(1)</script>.", "markup"),
+    ("", "empty"),
+    ("Today's date: 2026-11-24", "empty"),
+    ("Hi Dana, thank you for writing. Today's date: 2026-11-24. We will look into it soon.",
+     "leak"),
 ])
 def test_each_check_fires(body: str, check: str) -> None:
     assert check in findings(body)
@@ -74,3 +78,8 @@ def test_wrong_language_is_flagged() -> None:
             "broken and we will send a replacement within two days.")
     assert "language" in findings(body, language="es")
     assert "language" not in findings(body, language="en")
+
+
+def test_our_prompt_markers_in_a_draft_are_a_leak() -> None:
+    assert "leak" in findings("Hi Dana, here is what you sent: <<<CUSTOMER EMAIL>>> and the "
+                              "rest of it, which we have read and will act on.")

@@ -46,6 +46,7 @@ async def test_success_sends_strict_schema_and_counts_usage() -> None:
     assert sent["model"] == "test-model"
     assert sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["strict"] is True
+    assert sent["max_tokens"] == client.settings.model.max_tokens
 
 
 @respx.mock
@@ -210,6 +211,24 @@ async def test_llama_cpp_style_500_on_json_schema_steps_down_without_retrying() 
     client = make_client()
     await ask(client)
     assert route.call_count == 2 and client.mode == "json_object_schema"
+
+
+@respx.mock
+async def test_concurrent_refusals_step_down_only_once() -> None:
+    import asyncio
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        fmt = json.loads(request.content).get("response_format", {})
+        if fmt.get("type") == "json_schema":
+            return httpx.Response(500, json={"error": {"message": "response_format.type "
+                                  "Input should be 'text' or 'json_object'"}})
+        assert "schema" in fmt, "stepped down past the schema-enforcing mode"
+        return ok()
+
+    respx.post(URL).mock(side_effect=handler)
+    client = make_client()
+    await asyncio.gather(*(ask(client) for _ in range(6)))
+    assert client.mode == "json_object_schema"
 
 
 @respx.mock
