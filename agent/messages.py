@@ -7,13 +7,15 @@ the email are defused first, so the email cannot close its own fence.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from jinja2 import TemplateError, TemplateNotFound
+from pydantic import BaseModel
 
 from agent.config import Settings
 from agent.errors import ConfigError
@@ -43,16 +45,35 @@ def fence(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _schema_text() -> str:
-    """The output schema, without the titles pydantic adds (they only cost tokens)."""
+    """A compact outline of the answer's shape: field, type, meaning. A full JSON schema
+    costs the model three times the tokens; servers that enforce the schema get the
+    full one through response_format anyway."""
+    return outline(ModelOutput)
 
-    def strip(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if k != "title"}
-        if isinstance(node, list):
-            return [strip(v) for v in node]
-        return node
 
-    return json.dumps(strip(ModelOutput.model_json_schema()), separators=(",", ":"))
+def outline(model: type[BaseModel], indent: int = 0) -> str:
+    pad = "  " * (indent + 1)
+    lines = ["{"]
+    for name, field in model.model_fields.items():
+        kind = _type_text(field.annotation, indent + 1)
+        note = f"  // {field.description}" if field.description else ""
+        lines.append(f'{pad}"{name}": {kind},{note}')
+    lines.append("  " * indent + "}")
+    return "\n".join(lines)
+
+
+def _type_text(annotation: Any, indent: int) -> str:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (UnionType, Union):
+        return " or ".join(_type_text(a, indent) for a in args) + " or null"
+    if get_origin(annotation) is list:
+        return f"[{_type_text(args[0], indent)}, ...]"
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " | ".join(f'"{m.value}"' for m in annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return outline(annotation, indent)
+    return {str: "string", bool: "true | false", int: "integer", float: "number",
+            dt.date: '"YYYY-MM-DD"'}.get(annotation, "string")
 
 
 def render(name: str, prompts_dir: Path | None = None, **context: Any) -> str:

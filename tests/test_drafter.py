@@ -91,3 +91,14 @@ async def test_email_cannot_close_its_own_fence() -> None:
     _, client = await run([good_output()], email=email)
     user = client.calls[0][1]["content"]
     assert user.count("<<<END CUSTOMER EMAIL>>>") == 1
+
+
+def test_the_prompt_outlines_every_field_the_model_must_fill() -> None:
+    from agent.messages import draft_messages
+    from agent.models import Analysis, Draft, InternalNote
+
+    system = draft_messages(EMAIL, Settings())[0]["content"]
+    for model in (Analysis, Draft, InternalNote):
+        for name in model.model_fields:
+            assert f'"{name}":' in system
+    assert '"refund_refused"' in system and '"YYYY-MM-DD" or null' in system
