@@ -7,6 +7,7 @@ findings; it is never passed on silently. The offline composer's drafts are chec
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from agent.config import Policy
 from agent.detect import (
@@ -125,14 +126,18 @@ def _language_findings(body: str, expected: str) -> list[GuardFinding]:
 
 
 def _shared_shingle(text: str, source: str) -> str | None:
-    """The first run of eight words of `source` that also stands in `text`."""
+    """A run of eight words of `source` that also stands in `text`."""
+    words = re.findall(r"\w+", text.lower())
+    shared = _shingles(source) & {tuple(words[i:i + _SHINGLE])
+                                  for i in range(len(words) - _SHINGLE + 1)}
+    return " ".join(min(shared)) if shared else None
+
+
+@lru_cache(maxsize=32)
+def _shingles(source: str) -> frozenset[tuple[str, ...]]:
+    """Every run of eight words in a system prompt, computed once per prompt."""
     words = re.findall(r"\w+", source.lower())
-    haystack = " ".join(re.findall(r"\w+", text.lower()))
-    for i in range(len(words) - _SHINGLE + 1):
-        shingle = " ".join(words[i:i + _SHINGLE])
-        if shingle in haystack:
-            return shingle
-    return None
+    return frozenset(tuple(words[i:i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
 
 
 def _sentence_around(text: str, span: Span) -> str:

@@ -107,8 +107,8 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
     emails = _emails(n)
     client = ModelClient(settings)
     # The raw SDK side sends exactly what the agent sends: same messages, same format.
-    requests = [client._request(draft_messages(e, settings), _model_output(), None, None)
-                for e in emails]
+    requests = [client._request(draft_messages(e, settings), _model_output(), None, None,
+                                client.mode) for e in emails]
     raw = AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
 
     calls = 0
@@ -149,13 +149,20 @@ def _model_output() -> Any:
 
 
 def agent_overhead(quick: bool) -> list[Row]:
+    """Against an instant server (the goal), and one answering in 50 ms for scale."""
     n, rounds = (30, 3) if quick else (60, 5)
-    with FakeServerProcess() as server:
-        agent_s, raw_s, per_draft = asyncio.run(_overhead(server.base_url, n, rounds))
-    ratio = agent_s / raw_s
-    return [Row("agent overhead: draft_email vs raw SDK call, instant fake server",
-                f"{agent_s * 1000:.2f} ms/draft ({per_draft:.2f} calls/draft)",
-                f"{raw_s * 1000:.2f} ms/call", f"{ratio:.2f}", "≤ 1.10", _ok(ratio <= 1.10))]
+    rows = []
+    for latency in (0.0, 0.05):
+        with FakeServerProcess(latency) as server:
+            agent_s, raw_s, per_draft = asyncio.run(_overhead(server.base_url, n, rounds))
+        ratio = agent_s / raw_s
+        where = f"server answering in {latency * 1000:.0f} ms" if latency \
+            else "instant fake server"
+        goal = ("≤ 1.10", _ok(ratio <= 1.10)) if not latency else ("–", "")
+        rows.append(Row(f"agent overhead: draft_email vs raw SDK call, {where}",
+                        f"{agent_s * 1000:.2f} ms/draft ({per_draft:.2f} calls/draft)",
+                        f"{raw_s * 1000:.2f} ms/call", f"{ratio:.2f}", *goal))
+    return rows
 
 
 # --- batch throughput --------------------------------------------------------------------
