@@ -57,13 +57,9 @@ My order #46610 (a desk lamp) is a week late and nobody answers my emails. Sort 
 
 Kevin
 """
-# Case errors (eval exit 7) that are the agent's, not the server's; xfail until fixed:
-# - no max_tokens is sent, so a looping answer runs to n_ctx (finish "length"); the re-ask
-#   then carries 4,000 characters of it and overflows the 4,096-token context (HTTP 400);
-# - concurrent first requests each step the structured-output mode down on the same
-#   json_schema 500, skipping past json_object_schema to json_object, where the grammar
-#   no longer holds the schema and the answers stop validating.
-KNOWN_AGENT_BUGS = ("maximum context length", "does not match the schema")
+# A 135M model sometimes cannot produce a valid answer even after the re-asks; the case
+# then errors (eval exit 7). That is the model's limit, not ours: it is reported, not failed.
+MODEL_LIMITS = ("gave no valid answer",)
 TIMEOUT = 600  # seconds for one CLI run; the whole stage should take well under five minutes
 
 
@@ -197,10 +193,10 @@ def _eval(llama_server: LlamaServer, workdir: Path, suite: Path,
         assert (out / name).stat().st_size > 0, f"{name} missing, exit {run.code}\n{run.out}"
     result = RunResult.model_validate_json((out / "results.json").read_text(encoding="utf-8"))
     errors = [f"{c.id}: {a.error}" for c in result.cases for a in c.attempts if a.error]
-    if run.code == 7 and errors and all(any(k in e for k in KNOWN_AGENT_BUGS) for e in errors):
-        report(f"eval {suite.name} {' '.join(extra)}: exit 7, known agent bugs",
+    if run.code == 7 and errors and all(any(k in e for k in MODEL_LIMITS) for e in errors):
+        report(f"eval {suite.name} {' '.join(extra)}: exit 7, the model's limits",
                [*_run_summary(result), *errors])
-        pytest.xfail("known agent bugs (see KNOWN_AGENT_BUGS): " + "; ".join(errors)[:500])
+        pytest.xfail("the 135M model gave no valid answer: " + "; ".join(errors)[:500])
     assert run.code in (0, 1), f"exit {run.code}\nstderr:\n{run.err}\nstdout:\n{run.out}"
     assert result.source == "model"
     assert result.errors == 0
