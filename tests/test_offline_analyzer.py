@@ -369,3 +369,12 @@ def test_court_in_an_address_is_not_legal() -> None:
 )
 def test_abuse_rules(text: str, abusive: bool) -> None:
     assert read(text).abusive is abusive
+
+
+def test_a_parcel_that_still_has_not_shown_up_is_our_delay() -> None:
+    from agent.inbound import parse_text
+    from agent.offline import analyze
+
+    email = parse_text("I ordered the kettle two weeks ago and it still hasn't shown up. "
+                       "Tracking has said label created since the 3rd.")
+    assert analyze(email).fault.value == "ours"

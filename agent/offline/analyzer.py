@@ -379,7 +379,8 @@ _OVERDUE = _rx(_LATE_PHRASES + "|" + _STUCK + "|" + _PARTIAL +
                r"almost\s+|nearly\s+|more\s+than\s+|over\s+)?" + _N + r"\s+(?:days|weeks|months)|"
                r"\b(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+week|"
                r"never\s+(?:arrived|came|showed\s+up|turned\s+up)|still\s+(?:hasn'?t|has\s+not|"
-               r"not|isn'?t)\s+(?:arrived|here|come|been\s+delivered)|into\s+" + _N + r"\s+weeks")
+               r"not|isn'?t)\s+(?:arrived|arrive|here|come|been\s+delivered|shown\s+up|showed\s+up|"
+               r"turned\s+up)|label\s+created|into\s+" + _N + r"\s+weeks")
 # Weaker signs the customer's own choice caused it, read only for the matching category:
 # an agreed auto-renewal or trial, an old address still on the order, a size that doesn't fit,
 # a promo code whose terms it doesn't meet.
