@@ -435,3 +435,11 @@ def test_wrong_item_delivered_gets_an_exchange_not_a_tracking_check() -> None:
     assert analysis.category.value == "delivery"
     assert "replacement" in body and "photo" in body
     assert "check the tracking" not in body
+
+
+def test_timeline_wording_for_one_hour_and_whole_days() -> None:
+    from agent.offline.composer import timeline
+
+    assert timeline(1) == "within the hour"
+    assert timeline(48) == "within 48 hours"
+    assert timeline(96) == "within 4 days"

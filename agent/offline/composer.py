@@ -68,7 +68,9 @@ def timeline(hours: int, lang: str = "en") -> str:
         if days:
             return f"en los próximos {days} días"
         return "en la próxima hora" if hours == 1 else f"en las próximas {hours} horas"
-    return f"within {days} days" if days else f"within {hours} hours"
+    if days:
+        return f"within {days} days"
+    return "within the hour" if hours == 1 else f"within {hours} hours"
 
 
 # Spanish reference words, with their article (for "del pedido nº 77120", "de la factura").
