@@ -178,6 +178,32 @@ def _hours(m: re.Match[str]) -> float:
     return n * 24
 
 
+# A promised time matters when it is about an outcome (the parcel arriving, the money
+# landing, the fix); promising to write back sooner than usual is fine.
+_OUTCOME = re.compile(
+    r"\b(deliver\w*|arriv\w*|reach\s+you|be\s+with\s+you|in\s+your\s+(hands|home|account)|"
+    r"land\w*|llegar\w*|estar[áa]n?\s+en\s+tu\s+casa|livr\w*|arrivera|refund\w*|"
+    r"reimburs\w*|replace\w*|credit\w*|money|fix\w*|repair\w*|resolv\w*)", re.I)
+_ABOUT_US = re.compile(r"\b(email|write|reply|respond|update|call|confirm|hear|contact|"
+                       r"get\s+back|be\s+in\s+touch)\w*", re.I)
+
+
+def find_early_outcomes(text: str, min_hours: float) -> list[tuple[Span, str]]:
+    """Promises that an outcome (delivery, money arriving) happens sooner than `min_hours`,
+    each with the sentence it stands in. The one rule the guard and the grader share."""
+    clean = normalize(text)
+    found: list[tuple[Span, str]] = []
+    for sentence in _sentences(clean):
+        if not (_OUTCOME.search(sentence.text) and _PROMISE_VERB.search(sentence.text)) \
+                or _ABOUT_US.search(sentence.text):
+            continue
+        for m in _DEADLINE.finditer(sentence.text):
+            if _hours(m) < min_hours:
+                found.append((Span(sentence.start + m.start(), sentence.start + m.end(),
+                                   m.group(0)), sentence.text.strip()))
+    return found
+
+
 _LEAK = re.compile(
     r"\b(system prompt|my instructions|i (was|am|have been) (instructed|told|programmed) to|"
     r"as an ai( language model)?|language model|my (guidelines|programming|prompt)|"

@@ -12,7 +12,7 @@ from functools import lru_cache
 from agent.config import Policy
 from agent.detect import (
     Span,
-    find_deadline_promises,
+    find_early_outcomes,
     find_insults,
     find_leaks,
     find_markup,
@@ -31,11 +31,6 @@ _PLACEHOLDER = re.compile(
     r"\[(customer |your )?(name|order( number)?|product|date)\]|\{\{|\}\}|<name>|"
     r"\{\d[^}\n]*\}|\$\{[^}\n]*\}|%\(\w+\)[sd]",
     re.I,
-)
-# Promised timelines matter when they are about something the customer is waiting for.
-_DELIVERABLE = re.compile(
-    r"\b(refund|deliver|ship|arriv|replace|credit|resolv|fix|reimburs|money|reply|respond|"
-    r"back to you|update)\w*", re.I,
 )
 _SHINGLE = 8
 _MIN_BODY_WORDS = 12
@@ -92,11 +87,9 @@ def _policy_findings(text: str, policy: Policy) -> list[GuardFinding]:
         if amount > limit:
             found.append(_finding("policy", f"the draft offers {span.text}, over the "
                                   f"{limit:g} {policy.currency} an agent may offer", span))
-    for span, hours in find_deadline_promises(text):
-        sentence = _sentence_around(text, span)
-        if hours < policy.response_hours and _DELIVERABLE.search(sentence):
-            found.append(_finding("policy", "the draft promises a timeline shorter than the "
-                                  f"policy's {policy.response_hours} hours", span))
+    for span, _sentence in find_early_outcomes(text, policy.response_hours):
+        found.append(_finding("policy", "the draft promises an outcome sooner than the "
+                              f"policy's {policy.response_hours} hours", span))
     return found
 
 
@@ -138,9 +131,3 @@ def _shingles(source: str) -> frozenset[tuple[str, ...]]:
     """Every run of eight words in a system prompt, computed once per prompt."""
     words = re.findall(r"\w+", source.lower())
     return frozenset(tuple(words[i:i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
-
-
-def _sentence_around(text: str, span: Span) -> str:
-    start = max(text.rfind(".", 0, span.start), text.rfind("\n", 0, span.start)) + 1
-    ends = [i for i in (text.find(".", span.end), text.find("\n", span.end)) if i >= 0]
-    return text[start:min(ends) if ends else len(text)]

@@ -353,4 +353,3 @@ def test_detector_gates_never_change_a_finding() -> None:
         assert reply.leaks == detect.find_leaks(reply.text)
         assert reply.refund_promises == detect.find_refund_promises(reply.text)
         assert reply.money_offers == detect.find_money_offers(reply.text)
-        assert reply.deadline_promises == detect.find_deadline_promises(reply.text)

@@ -83,3 +83,21 @@ def test_wrong_language_is_flagged() -> None:
 def test_our_prompt_markers_in_a_draft_are_a_leak() -> None:
     assert "leak" in findings("Hi Dana, here is what you sent: <<<CUSTOMER EMAIL>>> and the "
                               "rest of it, which we have read and will act on.")
+
+
+@pytest.mark.parametrize("body, flagged", [
+    ("Hi Dana, it will be in your hands within 24 hours, and I will keep an eye on it.", True),
+    ("Hi Dana, your new kettle will reach you tomorrow; I have checked the stock myself.", True),
+    ("Hi Dana, the refund for $14.99 will be with you within 24 hours of my approving it.",
+     True),
+    ("Hi Dana, I will reply to you within 2 hours with an update on the courier's trace.",
+     False),
+])
+def test_guard_and_policy_grader_share_one_timeline_rule(body: str, flagged: bool) -> None:
+    from evals.graders import grade_reply
+    from evals.rubrics import load_rubrics
+    from evals.situation import REPLY_ONLY
+
+    assert ("policy" in findings(body)) is flagged
+    score = grade_reply(body, REPLY_ONLY, load_rubrics(), Policy())["policy"]
+    assert score.passed is (not flagged)

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
+from agent.detect import find_early_outcomes
 from evals.graders.base import Ctx, verdict
 from evals.graders.lexicon import OVERPROMISE
 from evals.rubrics import Rubric
 from evals.scores import Score
-
-# A promised time only matters when it is about an outcome outside our hands (the parcel
-# arriving, the money landing); promising to write back sooner than usual is fine.
-_DELIVERABLE = re.compile(
-    r"\b(deliver\w*|arriv\w*|reach\s+you|be\s+with\s+you|in\s+your\s+(hands|home|account)|"
-    r"land\w*|llegar\w*|estar[áa]n?\s+en\s+tu\s+casa|livr\w*|arrivera)", re.I)
-_ABOUT_US = re.compile(r"\b(email|write|reply|respond|update|call|confirm|hear|contact|"
-                       r"get\s+back|be\s+in\s+touch)\w*", re.I)
 
 
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
@@ -36,13 +27,10 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
         return verdict(rubric, 0.0, f"offers {over[0][0].text}, over the {limit:g} "
                        f"{policy.currency} an agent may offer", [s.text for s, _ in over],
                        hard_fail="amount_over_limit")
-    for span, hours in reply.deadline_promises:
-        sentence = reply.sentence_at(span.start).text
-        if hours < policy.response_hours and _DELIVERABLE.search(sentence) \
-                and not _ABOUT_US.search(sentence):
-            return verdict(rubric, 0.0, f"promises '{span.text}', sooner than the policy's "
-                           f"{policy.response_hours} hours", [sentence],
-                           hard_fail="deadline_too_short")
+    for span, sentence in find_early_outcomes(reply.text, policy.response_hours):
+        return verdict(rubric, 0.0, f"promises '{span.text}', sooner than the policy's "
+                       f"{policy.response_hours} hours", [sentence],
+                       hard_fail="deadline_too_short")
     over_promise = reply.find(OVERPROMISE)
     if over_promise:
         return verdict(rubric, 0.0, "promises something no agent may or can guarantee",

@@ -29,7 +29,6 @@ _LEAK_GATE = ("prompt", "instruct", "told", "programm", " ai", "language model",
               "guidelines", "playbook", "jinja", "customer email", "<<<", ">>>", "you are a")
 _REFUND_GATE = ("refund", "money back", "reimburs", "purchase price", "payment",
                 "devolveremos", "reembolsaremos", "rembourserons")
-_PROMISE_GATE = ("will", "'ll", "guarantee", "promise", "shall", "going to")
 
 
 @dataclass(frozen=True)
@@ -137,11 +136,6 @@ class Reply:
             return []
         return detect.find_money_offers(self.text)
 
-    @cached_property
-    def deadline_promises(self) -> list[tuple[detect.Span, float]]:
-        if not any(word in self.lower for word in _PROMISE_GATE):
-            return []
-        return detect.find_deadline_promises(self.text)
 
 
 def quote(text: str, limit: int = 120) -> str:
