@@ -56,6 +56,8 @@ def read_items(path: Path) -> list[BatchItem]:
         raise InputError(f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 JSONL") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -82,7 +84,12 @@ def done_ids(out: Path, *, retry_failed: bool) -> set[str]:
     """Ids already in the output; repairs a torn last line and drops failed ones if asked."""
     if not out.exists():
         return set()
-    raw = out.read_bytes()
+    if not out.is_file():
+        raise InputError(f"--out {out} is not a regular file; give a .jsonl file path")
+    try:
+        raw = out.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {out}: {exc.strerror or exc}") from None
     keep: list[bytes] = []
     ids: set[str] = set()
     for line in raw.split(b"\n"):
@@ -90,7 +97,7 @@ def done_ids(out: Path, *, retry_failed: bool) -> set[str]:
             record = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
             continue  # the torn line of a killed run (or blank): redone below
-        if not isinstance(record, dict) or "id" not in record:
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             continue
         if retry_failed and record.get("status") == "failed":
             continue
@@ -110,8 +117,11 @@ class AppendLog:
     (at worst one torn last line, which `done_ids` repairs)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def write(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")

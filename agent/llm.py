@@ -32,7 +32,7 @@ from tenacity import (
 )
 
 from agent.config import Settings
-from agent.errors import InvalidOutputError, TransientModelError, from_sdk
+from agent.errors import ConfigError, InvalidOutputError, TransientModelError, from_sdk
 from agent.messages import Message, reask_message
 from agent.models import Usage
 
@@ -60,6 +60,7 @@ class ModelClient:
         self.settings = settings
         self.model = settings.model.name or "gpt-4o-mini"
         self.base_url = settings.model.base_url or settings.model.azure_endpoint
+        _check_url(self.base_url)
         self.prompts_dir: Path | None = settings.prompts_dir
         self.mode: Mode = "json_schema"
         self._backoff = backoff
@@ -233,6 +234,21 @@ class ModelClient:
         elif mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         return kwargs
+
+
+def _check_url(url: str | None) -> None:
+    """A server URL the SDK can use, or one line saying what is wrong with it."""
+    if url is None:
+        return
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"the model server URL {url!r} is not valid: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(f"the model server URL {url!r} must start with http:// or "
+                          "https:// and name a host, e.g. http://127.0.0.1:8080/v1")
 
 
 @lru_cache(maxsize=16)

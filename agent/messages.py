@@ -86,6 +86,8 @@ def render(name: str, prompts_dir: Path | None = None, **context: Any) -> str:
         raise ConfigError(f"template '{exc.name}' is missing from {where}") from None
     except TemplateError as exc:
         raise ConfigError(f"template '{name}' in {where} failed to render: {exc}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"template '{name}' in {where} cannot be read: {exc}") from None
 
 
 def draft_messages(

@@ -31,6 +31,8 @@ def check_templates(prompts_dir: Path | None = None) -> tuple[list[str], int]:
             env.parse(path.read_text(encoding="utf-8"), name=name)
         except TemplateSyntaxError as exc:
             problems.append(f"{name}:{exc.lineno}: {exc.message}")
+        except (UnicodeDecodeError, OSError) as exc:
+            problems.append(f"{name}: cannot be read as UTF-8 text ({exc})")
     for partial in PLAYBOOK:
         if not (root / "playbook" / f"{partial}.j2").is_file():
             problems.append(f"playbook/{partial}.j2: missing playbook partial")

@@ -40,7 +40,11 @@ def load_gold(path: Path) -> list[GoldReply]:
     if not path.is_file():
         raise InputError(f"gold file not found: {path}")
     items: list[GoldReply] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"cannot read gold file {path} as UTF-8 JSONL: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -138,7 +138,7 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
             write_reports(run_b, out_dir / "b")
             print_side_by_side(run_a, run_b, out)
             print_run(run_b, out)
-            out.print(f"Reports: {out_dir / 'a'} and {out_dir / 'b'}")
+            out.print(f"Reports: {out_dir / 'a'} and {out_dir / 'b'}", markup=False)
             return max(run_a.exit_code, run_b.exit_code)
         run, paths = one("", None, out_dir)
     except CalmreplyError:
@@ -146,7 +146,7 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
     except Exception as exc:  # the harness broke: one line, exit 7
         raise HarnessError(f"the eval harness failed: {type(exc).__name__}: {exc}") from exc
     print_run(run, out)
-    out.print("Reports: " + ", ".join(str(p) for p in paths.values()))
+    out.print("Reports: " + ", ".join(str(p) for p in paths.values()), markup=False)
     code: int = run.exit_code
     return code
 
@@ -248,7 +248,10 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
     settings = load_settings(config_path)
     rubrics = pick(load_rubrics(), rubric_names)
     if str(input_path) == "-":
-        lines = sys.stdin.read().splitlines()
+        try:
+            lines = sys.stdin.buffer.read().decode("utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"standard input is not UTF-8 JSONL: {exc}") from None
     else:
         try:
             lines = input_path.read_text(encoding="utf-8").splitlines()

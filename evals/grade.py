@@ -58,8 +58,8 @@ def parse_requests(lines: Iterable[str]) -> list[GradeRequest]:
         if not isinstance(reply, str) or not reply.strip():
             raise InputError(f"line {number}: 'reply' must be a non-empty string")
         email = obj.get("email")
-        if email is not None and not isinstance(email, str):
-            raise InputError(f"line {number}: 'email' must be a string when given")
+        if email is not None and (not isinstance(email, str) or not email.strip()):
+            raise InputError(f"line {number}: 'email' must be a non-empty string when given")
         requests.append(GradeRequest(number, obj["id"], reply, email or None))
     return requests
 

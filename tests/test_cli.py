@@ -171,3 +171,30 @@ def test_prompts_check_catches_an_undefined_variable(tmp_path: Path) -> None:
     (broken / "tone" / "warm.j2").write_text("Warm, like {{ weather }}.")
     run = run_cli("prompts", "check", "--prompts", str(broken), cwd=tmp_path)
     assert run.code == 4 and "'weather' is undefined" in run.err
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (["draft", str(LATE), "--base-url", "http://[::1"], 4, "is not valid"),
+    (["draft", str(LATE), "--base-url", "ftp://models"], 4, "must start with http://"),
+    (["draft", "--batch", str(LATE), "--out", "/dev/full"], 3, "not a valid batch line"),
+    (["eval", "calibrate", "--gold", str(LATE)], 3, "line 1"),
+    (["grade", "-"], 3, "not UTF-8"),
+])
+def test_odd_inputs_get_one_line_errors(tmp_path: Path, args: list[str], code: int,
+                                        needle: str) -> None:
+    run = run_cli(*args, cwd=tmp_path, stdin=b"\xff\xfe{}\n")
+    assert run.code == code, run.err
+    assert_one_line_error(run.err, needle)
+
+
+def test_batch_out_must_be_a_regular_file(tmp_path: Path) -> None:
+    queue = tmp_path / "q.jsonl"
+    queue.write_text('{"id": "a", "email": "late"}\n')
+    run = run_cli("draft", "--batch", str(queue), "--out", "/dev/full", cwd=tmp_path)
+    assert run.code == 3
+    assert_one_line_error(run.err, "not a regular file")
+    (tmp_path / "taken").write_text("")
+    run = run_cli("draft", "--batch", str(queue), "--out", str(tmp_path / "taken" / "o.jsonl"),
+                  cwd=tmp_path)
+    assert run.code == 3
+    assert_one_line_error(run.err, "cannot write")

@@ -62,7 +62,8 @@ def test_rubric_filter_and_stdin_and_out_file(tmp_path: Path, monkeypatch: pytes
                                               capsys: pytest.CaptureFixture[str]) -> None:
     import io
 
-    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"id": 1, "reply": GOOD})))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(
+        json.dumps({"id": 1, "reply": GOOD}).encode())))
     out_file = tmp_path / "out.jsonl"
     code, out, _ = run(["-", "--out", str(out_file), "--rubric", "apology",
                         "--rubric", "policy"], capsys)
@@ -76,7 +77,7 @@ def test_rubric_filter_and_stdin_and_out_file(tmp_path: Path, monkeypatch: pytes
     ('["a list"]', "line 2: expected a JSON object"),
     ('{"reply": "hi"}', "line 2: 'id' is missing"),
     ('{"id": 1, "reply": 5}', "line 2: 'reply' must be a non-empty string"),
-    ('{"id": 1, "reply": "hi", "email": 3}', "line 2: 'email' must be a string"),
+    ('{"id": 1, "reply": "hi", "email": 3}', "line 2: 'email' must be a non-empty string"),
 ])
 def test_a_bad_line_is_named_and_nothing_is_written(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, message: str) -> None:

@@ -10,6 +10,7 @@ from typing import Literal
 import click
 
 from agent.commands.options import model_options, settings_from
+from agent.errors import InputError
 
 db_option = click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
                          help="Feedback database (default: feedback.sqlite3 in the user data "
@@ -88,4 +89,7 @@ def export_command(fmt: Literal["jsonl", "csv"], db_path: Path | None, output: P
     if str(output) == "-":
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -107,7 +107,12 @@ class FeedbackStore:
                    d.email, d.source, d.model, d.tone
             FROM feedback f LEFT JOIN drafts d ON d.id = f.draft_id ORDER BY f.id"""
         with closing(self._connect()) as conn:
-            for row in conn.execute(query):
+            try:
+                rows = conn.execute(query).fetchall()
+            except sqlite3.Error as exc:
+                raise ConfigError(f"{self.path} is not a calmreply feedback database ({exc}); "
+                                  "pass --db with the desk's file") from None
+            for row in rows:
                 item = dict(row)
                 item["edited"] = bool(item["original_draft"] is not None
                                       and item["rated_text"] != item["original_draft"])
