@@ -87,13 +87,6 @@ def find_shouting(text: str, *, min_run: int = 3) -> list[Span]:
     return found
 
 
-def shouting_ratio(text: str) -> float:
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) < 20:
-        return 0.0
-    return sum(1 for c in letters if c.isupper()) / len(letters)
-
-
 _REFUND_PROMISE = re.compile(
     r"\b(we|i)\s*(will|'ll|’ll|are going to|have|'ve|’ve|shall|can)\s+(now\s+)?"
     r"(immediately\s+|gladly\s+|happily\s+)?(issue|process|refund|give|send|return|credit)"

@@ -1,5 +1,8 @@
 """How well the rule-based analyzer reads emails, against the suites' labels.
 
+    python -m evals.analyzer_accuracy [SUITE.yaml ...]   (default: every suite)
+
+
 Per field: exact-match accuracy over every labelled case (threats and order ids as sets;
 first names, case-insensitively), and the cases it got wrong, so a miss is a one-line lookup.
 """
@@ -67,3 +70,12 @@ def format_table(scores: dict[str, FieldScore]) -> str:
     for name, s in scores.items():
         lines.append(f"| {name} | {s.accuracy:.1%} | {s.right} / {s.total} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    suites = [Path(p) for p in sys.argv[1:]] or sorted(
+        (Path(__file__).parent / "suites").glob("*.yaml"))
+    for suite in suites:
+        print(f"\n{suite.stem}\n\n{format_table(measure([suite]))}")

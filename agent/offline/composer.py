@@ -288,12 +288,3 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
             escalation=escalation,
         ),
     )
-
-
-def template_names() -> list[str]:
-    """Every offline template a complete reply needs, in every template language."""
-    names = [f"offline/{s}.j2" for s in (*SECTIONS, "note_escalation")]
-    reply_sections = [s for s in SECTIONS if s != "note"]
-    for lang in sorted(TEMPLATE_LANGUAGES - {"en"}):
-        names += [f"offline/{lang}/{s}.j2" for s in reply_sections]
-    return names
