@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import ConfigError
+from agent.inbound import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS
 from agent.models import Tone
 
 CONFIG_NAME = "calmreply.toml"
@@ -49,9 +50,9 @@ class ModelSettings(Section):
         default=None, description="Azure OpenAI resource URL; set to talk to Azure.")
     api_version: str = Field(default="2024-10-21", description="Azure OpenAI API version.")
     timeout: float = 60.0
-    max_retries: int = 4
-    max_reasks: int = 2
-    max_revisions: int = 1
+    max_retries: int = Field(default=4, ge=0, le=20)
+    max_reasks: int = Field(default=2, ge=0, le=10)
+    max_revisions: int = Field(default=1, ge=0, le=5)
     temperature: float = 0.3
     max_tokens: int = Field(default=1500, ge=64,
                             description="Longest answer asked for; a runaway model stops here.")
@@ -66,11 +67,12 @@ class Settings(Section):
     model: ModelSettings = ModelSettings()
     tone: Tone = Tone.warm
     max_email_chars: int = Field(
-        default=20_000,
+        default=DEFAULT_MAX_CHARS, ge=200,
         description="Longer emails are cut at this many characters of the new message "
         "(quoted history is dropped first) and the draft says so in its notice.",
     )
-    max_input_bytes: int = Field(default=2_000_000, description="Larger files are refused.")
+    max_input_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1_000,
+                                 description="Larger files are refused.")
     prompts_dir: Path | None = None
     offline: bool = Field(default=False, description="Never call a model (--offline).")
     source: Path | None = Field(default=None, description="The config file read, if any.")

@@ -52,7 +52,7 @@ INSULT = re.compile(
 )
 # All-caps words of 2+ letters; acronyms common in support mail are allowed.
 _CAPS_WORD = re.compile(r"\b[A-Z][A-Z'’]+\b")
-_ACRONYMS = frozenset({
+ACRONYMS = frozenset({
     "USA", "UPS", "DHL", "FAQ", "PDF", "URL", "USD", "EUR", "GBP", "API", "CEO", "SMS", "ETA",
     "ASAP", "FedEx", "USPS", "VAT", "SKU", "RMA", "BBB", "PIN", "IBAN", "ATM", "TV", "LED",
     "HDMI", "USB", "GPS", "ID", "OK", "AM", "PM", "EST", "PST", "UTC", "GMT", "NYC", "UK",
@@ -70,7 +70,7 @@ def find_insults(text: str) -> list[Span]:
 def find_shouting(text: str, *, min_run: int = 3) -> list[Span]:
     """Runs of `min_run` or more consecutive all-caps words (10+ letters in all),
     ignoring known acronyms."""
-    words = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in _ACRONYMS]
+    words = [m for m in _CAPS_WORD.finditer(text) if m.group(0) not in ACRONYMS]
     found: list[Span] = []
     run: list[re.Match[str]] = []
     for match in words:

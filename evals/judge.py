@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.config import Policy
 from agent.errors import ModelError, redact
-from agent.messages import fence, render
+from agent.messages import CLOSE_MARKER, OPEN_MARKER, fence, render
 from agent.models import Usage
 from evals.judge_cache import JudgeCache, cache_key
 from evals.rubrics import Rubric
@@ -28,7 +28,7 @@ from evals.situation import Situation
 
 T = TypeVar("T", bound=BaseModel)
 
-EMAIL_OPEN, EMAIL_CLOSE = "<<<CUSTOMER EMAIL>>>", "<<<END CUSTOMER EMAIL>>>"
+EMAIL_OPEN, EMAIL_CLOSE = OPEN_MARKER, CLOSE_MARKER
 REPLY_OPEN, REPLY_CLOSE = "<<<REPLY TO GRADE>>>", "<<<END REPLY TO GRADE>>>"
 DEFAULT_SEED = 7
 

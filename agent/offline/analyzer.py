@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from agent.detect import INSULT, PROFANITY
+from agent.detect import ACRONYMS, INSULT, PROFANITY
 from agent.inbound import InboundEmail
 from agent.language import detect_language
 from agent.models import Analysis, Anger, Category, Facts, Fault, Threat
@@ -330,9 +330,6 @@ _HOSTILE = _rx(r"\b(?:ridiculous|unacceptable|disgrace\w*|disgusting|worst|joke|
                r"useless|appalling|shameful|insane|inaceptable|verg[üu]enza|estafa|hart[oa]|"
                r"indignante|rid[íi]culo|p[ée]simo|molest[oa]|enfadad[oa]|furios[oa])\b")
 _CAPS_WORD = re.compile(r"\b[A-Z]{3,}\b")
-_ACRONYMS = frozenset({"USA", "UPS", "DHL", "FAQ", "PDF", "URL", "USD", "EUR", "GBP", "API",
-                       "CEO", "SMS", "ETA", "ASAP", "USPS", "VAT", "SKU", "RMA", "BBB", "PIN",
-                       "IBAN", "ATM", "LED", "HDMI", "USB", "GPS", "EST", "PST", "UTC", "GMT"})
 
 # --- fault ----------------------------------------------------------------------------------
 # The customer says it was their own doing (checked after negations are removed, so
@@ -694,7 +691,7 @@ def _product(text: str) -> str | None:
 def _anger(text: str, low: str, abusive_hits: int, threats: list[Threat], repeated: bool) -> Anger:
     score = 0
     letters = [c for c in text if c.isalpha()]
-    caps_words = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    caps_words = [w for w in _CAPS_WORD.findall(text) if w not in ACRONYMS]
     if len(letters) >= 20 and sum(c.isupper() for c in letters) / len(letters) > 0.5:
         score += 3
     elif len(caps_words) >= 3:
