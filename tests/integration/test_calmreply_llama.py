@@ -32,6 +32,7 @@ import yaml
 
 from agent.config import Settings
 from agent.drafter import draft_email
+from agent.errors import InvalidOutputError
 from agent.inbound import parse_text
 from agent.llm import ModelClient
 from agent.models import DraftResult, ModelOutput
@@ -91,6 +92,8 @@ def describe(result: DraftResult) -> list[str]:
 def test_cli_draft_json(llama_server: LlamaServer, workdir: Path) -> None:
     run = run_cli("draft", str(EXAMPLE), "--json", cwd=workdir, env=llama_server.env(),
                   timeout=TIMEOUT)
+    if run.code == 5 and any(k in run.err for k in MODEL_LIMITS):
+        pytest.xfail(f"the 135M model's limit, reported in one line: {run.err.strip()}")
     assert run.code in (0, 6), f"exit {run.code}\nstderr:\n{run.err}\nstdout:\n{run.out}"
     result = DraftResult.model_validate_json(run.out)
     assert result.source == "model"
@@ -113,6 +116,9 @@ async def test_streamed_draft_in_process(llama_server: LlamaServer) -> None:
     try:
         result = await draft_email(parse_text(SHORT_EMAIL), settings, client=client,
                                    on_text=deltas.append)
+    except InvalidOutputError as exc:
+        assert len(deltas) > 1, "the answer came in one piece: not streamed"
+        pytest.xfail(f"the 135M model's limit (it did stream {len(deltas)} pieces): {exc}")
     finally:
         await client.aclose()
     # json_schema got a 500, so the client stepped down once and stayed there.
@@ -122,13 +128,12 @@ async def test_streamed_draft_in_process(llama_server: LlamaServer) -> None:
     # The streamed text is the grammar-held JSON answer (of the last streamed try).
     ModelOutput.model_validate_json("".join(deltas))
     DraftResult.model_validate(result.model_dump())
-    # llama.cpp sends no usage on streams: only non-streamed revision calls are counted.
-    assert result.usage is not None
+    # llama.cpp sends no usage on streams: only non-streamed revision calls are counted,
+    # and a draft with none reports usage as unknown (None), not as zero tokens.
     if result.revisions == 0:
-        assert result.usage.calls == 0
-        assert result.usage.prompt_tokens == 0
+        assert result.usage is None
     else:
-        assert result.usage.calls >= result.revisions
+        assert result.usage is not None and result.usage.calls >= result.revisions
     report("draft_email(on_text=...) in process", [
         f"mode={client.mode} deltas={len(deltas)} streamed chars={sum(map(len, deltas))}",
         *describe(result)])
