@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.config import Settings
 from agent.errors import CalmreplyError, InputError, redact
+from agent.files import read_bytes, read_text
 from agent.inbound import parse_text
 from agent.models import DraftResult, Facts
 
@@ -50,14 +51,7 @@ def read_items(path: Path) -> list[BatchItem]:
     """Every input line, validated up front: a bad line stops the batch before it starts."""
     items: list[BatchItem] = []
     seen: set[str] = set()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 JSONL") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = read_text(path, what="UTF-8 JSONL").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -86,10 +80,7 @@ def done_ids(out: Path, *, retry_failed: bool) -> set[str]:
         return set()
     if not out.is_file():
         raise InputError(f"--out {out} is not a regular file; give a .jsonl file path")
-    try:
-        raw = out.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {out}: {exc.strerror or exc}") from None
+    raw = read_bytes(out)
     keep: list[bytes] = []
     ids: set[str] = set()
     for line in raw.split(b"\n"):

@@ -22,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from agent.errors import InputError
+from agent.files import read_bytes
 
 DEFAULT_MAX_BYTES = 2_000_000
 DEFAULT_MAX_CHARS = 20_000
@@ -292,19 +293,7 @@ def _clean(text: str) -> str:
 
 def read_path(path: Path, *, max_chars: int = DEFAULT_MAX_CHARS,
               max_bytes: int = DEFAULT_MAX_BYTES) -> InboundEmail:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{path} is {size:,} bytes, over the {max_bytes:,}-byte limit")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give an email file") from None
-    except PermissionError:
-        raise InputError(f"cannot read {path}: permission denied") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raw = read_bytes(path, max_bytes=max_bytes)
     return parse_bytes(raw, max_chars=max_chars, max_bytes=max_bytes)
 
 

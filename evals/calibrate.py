@@ -17,6 +17,7 @@ from pathlib import Path
 
 from agent.config import Policy
 from agent.errors import InputError
+from agent.files import read_text
 from evals.graders import grade_reply
 from evals.rubrics import Rubric
 from evals.situation import Situation, from_case
@@ -37,13 +38,8 @@ class GoldReply:
 
 
 def load_gold(path: Path) -> list[GoldReply]:
-    if not path.is_file():
-        raise InputError(f"gold file not found: {path}")
     items: list[GoldReply] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"cannot read gold file {path} as UTF-8 JSONL: {exc}") from None
+    text = read_text(path, what="UTF-8 JSONL (gold replies)")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue

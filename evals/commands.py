@@ -253,12 +253,9 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
         except UnicodeDecodeError as exc:
             raise InputError(f"standard input is not UTF-8 JSONL: {exc}") from None
     else:
-        try:
-            lines = input_path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InputError(f"input file not found: {input_path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read {input_path}: {exc}") from None
+        from agent.files import read_text
+
+        lines = read_text(input_path, what="UTF-8 JSONL").splitlines()
     requests = parse_requests(lines)
     if workers is None:  # large inputs use every core; small ones are not worth a pool
         workers = (os.cpu_count() or 1) if len(requests) >= 2_000 else 1
