@@ -41,6 +41,12 @@ class Company(Section):
     agent_name: str = "Sam"
     signature: str = "Sam\nCustomer Care, Acme Home Goods"
     support_hours: str = "Monday to Friday, 9am to 6pm"
+    # The only contact points a reply may contain (the guard flags any other): the
+    # company's own domains (subdomains included), full URLs, e-mail addresses and phones.
+    domains: list[str] = []
+    urls: list[str] = []
+    emails: list[str] = []
+    phones: list[str] = []
 
 
 class ModelSettings(Section):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.config import Settings
 from agent.errors import ModelError, redact
-from agent.guard import check_draft
+from agent.guard import check_draft, guard_context
 from agent.inbound import InboundEmail
 from agent.language import detect_language
 from agent.llm import ModelClient
@@ -78,9 +78,10 @@ async def _draft_with_model(
     system_prompt = _without(messages[0]["content"], settings.company.signature)
     secrets = tuple(s for s in (settings.api_key,) if s)
 
+    ctx = guard_context(settings, email, facts, prompt=system_prompt, secrets=secrets)
+
     def guard(out: ModelOutput) -> list[GuardFinding]:
-        return check_draft(out.draft, out.analysis, settings.policy,
-                           system_prompt=system_prompt, secrets=secrets)
+        return check_draft(out.draft, out.analysis, ctx)
 
     findings = guard(output)
     revisions = 0
@@ -120,7 +121,7 @@ def compose_offline(
     analysis = analyze(email, facts)
     draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
                     today=today or dt.date.today())
-    findings = check_draft(draft, analysis, settings.policy)
+    findings = check_draft(draft, analysis, guard_context(settings, email, facts))
     notice = OFFLINE_NOTICE + (" " + TRUNCATED_NOTICE if email.truncated else "")
     return DraftResult(source="offline", model=None, analysis=analysis, draft=draft,
                        flagged=bool(findings), guard=findings, notice=notice)

@@ -1,133 +1,118 @@
 """The guard: checks every draft before it reaches a support agent.
 
-A draft that fails is revised by the model (bounded) or returned flagged with these
-findings; it is never passed on silently. The offline composer's drafts are checked too.
+Default-deny: the checks in agent/checks/ say what a reply may contain (the policy's money,
+the company's own contact points, plain text, the customer's language) and everything else
+is a finding. Every field an agent reads is checked: the subject, the body, the internal
+note and the analysis strings, since a manipulated model can plant a link or a "pre-approved
+refund" in any of them. A draft that fails is revised by the model (bounded) or returned
+flagged with these findings; it is never passed on silently. The offline composer's drafts
+are checked too.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Iterable
 
-from agent.config import Policy
-from agent.detect import (
-    Span,
-    find_early_outcomes,
-    find_insults,
-    find_leaks,
-    find_markup,
-    find_money_offers,
-    find_profanity,
-    find_refund_promises,
-    find_shouting,
-    find_threats,
-    normalize,
-)
+from agent.checks import Context, Finding, check_text
+from agent.checks.contact import EMAIL, PHONE_SHAPES, URL, Allowed
+from agent.checks.text import fold
+from agent.config import Settings
 from agent.errors import redact
-from agent.models import Analysis, Draft, GuardFinding
+from agent.inbound import InboundEmail
+from agent.language import detect, name
+from agent.models import Analysis, Draft, Facts, GuardFinding
 
+# An empty or unfilled slot: "Dear ,", "#None", "[customer name]", "{order}". A greeting
+# followed by a comma or "!" ("Hello,", "Hi!") is a complete greeting, not a slot.
 _PLACEHOLDER = re.compile(
-    r"#None\b|\bNone\b(?= (order|ticket))|\b(Dear|Hi|Hello|Hola)\s*[,!]|"
-    r"\[(customer |your )?(name|order( number)?|product|date)\]|\{\{|\}\}|<name>|"
-    r"\{\d[^}\n]*\}|\$\{[^}\n]*\}|%\(\w+\)[sd]",
+    r"#None\b|\bNone\b(?= (?:order|ticket))|\bDear\s*,|\b(?:Dear|Hi|Hello|Hola)\s+[,!]|"
+    r"\[(?:customer |your )?(?:name|order(?: number)?|product|date)\]|<name>|"
+    r"\{\d[^}\n]*\}|\$\{[^}\n]*\}|%\(\w+\)[sd]|\{\{|\}\}|\{%",
     re.I,
 )
-_SHINGLE = 8
 _MIN_BODY_WORDS = 12
-_MIN_LANGUAGE_CHARS = 80
+# Findings that only make sense for what the customer reads; in the note and the analysis
+# a refund or a date describes the request, not a promise.
+_PROMISES = frozenset({"refund_promise", "credit_promise", "refund_outside_window",
+                       "deadline_too_short", "shouting"})
 
 
-def _finding(check: str, message: str, span: Span | None = None) -> GuardFinding:
-    return GuardFinding(check=check, message=message, evidence=span.text if span else None)
+def guard_context(settings: Settings, email: InboundEmail | None = None,
+                  facts: Facts | None = None, *, prompt: str = "",
+                  secrets: Iterable[str] = ()) -> Context:
+    """What the guard knows about one email: the policy, the company's allowed contact
+    points (plus any in its own signature), the email, names and references."""
+    company = settings.company
+    signature = fold(company.signature)
+    allowed = Allowed.of(
+        domains=[*company.domains],
+        urls=[*company.urls, *(m.group(0) for m in URL.finditer(signature))],
+        emails=[*company.emails, *(m.group(0) for m in EMAIL.finditer(signature))],
+        phones=[*company.phones, *(m.group(0) for m in PHONE_SHAPES.finditer(signature))])
+    text = None
+    names: list[str] = [company.agent_name]
+    refs: list[str] = []
+    if email is not None:
+        from agent.offline.analyzer import read_details
+
+        text = f"{email.subject or ''}\n{email.body}"
+        names += [n for n in (email.sender_name,) if n]
+        refs += list(read_details(email).id_kinds)
+    if facts is not None:
+        names += [n for n in (facts.customer_name,) if n]
+        refs += [r for r in (facts.order_id,) if r]
+    return Context(policy=settings.policy, allowed=allowed, email=text, names=tuple(names),
+                   refs=tuple(refs), prompt=prompt, secrets=tuple(s for s in secrets if s))
 
 
-def check_draft(
-    draft: Draft,
-    analysis: Analysis,
-    policy: Policy,
-    *,
-    system_prompt: str = "",
-    secrets: tuple[str, ...] = (),
-) -> list[GuardFinding]:
+def check_draft(draft: Draft, analysis: Analysis, ctx: Context) -> list[GuardFinding]:
     """Every reason this draft must not go out as it is (empty when it may)."""
-    text = normalize(f"{draft.subject}\n{draft.body}")
     findings: list[GuardFinding] = []
     if len(draft.body.split()) < _MIN_BODY_WORDS:
         findings.append(GuardFinding(check="empty", message="the draft has no real reply in "
                                      "it", evidence=draft.body.strip()[:80] or None))
-    for span in find_profanity(text):
-        findings.append(_finding("profanity", "the draft contains profanity", span))
-    for span in find_insults(text):
-        findings.append(_finding("insult", "the draft contains an insult", span))
-    for span in find_shouting(text):
-        findings.append(_finding("shouting", "the draft shouts in capital letters", span))
-    for span in find_threats(text):
-        findings.append(_finding("threat", "the draft threatens the customer", span))
-    for span in find_markup(text):
-        findings.append(_finding("markup", "the draft contains HTML or script", span))
-    findings += _policy_findings(text, policy)
-    findings += _leak_findings(text, system_prompt, secrets)
-    for m in _PLACEHOLDER.finditer(text):
-        findings.append(GuardFinding(check="placeholder", message="the draft has an empty "
-                                     "or unfilled slot", evidence=m.group(0)))
-    findings += _language_findings(draft.body, analysis.language)
+    fields = _fields(draft, analysis)
+    for where, text in fields:
+        if not text:
+            continue
+        for finding in check_text(text, ctx):
+            if where != "body" and finding.check in _PROMISES:
+                continue
+            findings.append(_guard_finding(finding, where))
+    for where, text in fields[:2]:  # subject and body
+        for m in _PLACEHOLDER.finditer(fold(text)):
+            findings.append(GuardFinding(check="placeholder", message=f"{where}: an empty "
+                                         "or unfilled slot", evidence=m.group(0)))
+    findings += _language_findings(draft.body, ctx.email)
     # Evidence quotes the draft: a secret in it must not ride along.
-    return [f.model_copy(update={"evidence": redact(f.evidence, secrets)}) if f.evidence
+    return [f.model_copy(update={"evidence": redact(f.evidence, ctx.secrets)}) if f.evidence
             else f for f in findings]
 
 
-def _policy_findings(text: str, policy: Policy) -> list[GuardFinding]:
-    found: list[GuardFinding] = []
-    if not policy.refunds:
-        for span in find_refund_promises(text):
-            found.append(_finding("policy", "the draft promises a refund; the policy does "
-                                  "not let agents offer refunds", span))
-    limit = max(policy.max_credit if policy.credits else 0.0, policy.max_refund or 0.0)
-    for span, amount in find_money_offers(text):
-        if amount > limit:
-            found.append(_finding("policy", f"the draft offers {span.text}, over the "
-                                  f"{limit:g} {policy.currency} an agent may offer", span))
-    for span, _sentence in find_early_outcomes(text, policy.response_hours):
-        found.append(_finding("policy", "the draft promises an outcome sooner than the "
-                              f"policy's {policy.response_hours} hours", span))
-    return found
+def _fields(draft: Draft, analysis: Analysis) -> list[tuple[str, str]]:
+    note = draft.internal_note
+    return [("subject", draft.subject), ("body", draft.body),
+            ("internal note", note.summary), ("internal note", note.escalation or ""),
+            ("analysis goal", analysis.goal), *(("analysis issues", i) for i in analysis.issues),
+            ("analysis escalation reason", analysis.escalation_reason or ""),
+            ("analysis product", analysis.product or ""),
+            ("analysis customer name", analysis.customer_name or ""),
+            *(("analysis order ids", i) for i in analysis.order_ids)]
 
 
-def _leak_findings(text: str, system_prompt: str, secrets: tuple[str, ...]) -> list[GuardFinding]:
-    found = [
-        _finding("leak", "the draft reveals our instructions or a secret", span)
-        for span in find_leaks(text, secrets)
-    ]
-    if system_prompt:
-        copied = _shared_shingle(normalize(text), system_prompt)
-        if copied:
-            found.append(GuardFinding(check="leak", message="the draft repeats the system "
-                                      "prompt", evidence=copied))
-    return found
+def _guard_finding(finding: Finding, where: str) -> GuardFinding:
+    message = f"the draft {finding.message}" if where == "body" else \
+        f"{where}: {finding.message}"
+    return GuardFinding(check=finding.check, message=message, evidence=finding.evidence)
 
 
-def _language_findings(body: str, expected: str) -> list[GuardFinding]:
-    from agent.language import detect_language
-
-    if len(body) < _MIN_LANGUAGE_CHARS:
+def _language_findings(body: str, email: str | None) -> list[GuardFinding]:
+    """The reply must be in the customer's language, as read from the email itself."""
+    if not email:
         return []
-    got = detect_language(body)
-    if got == expected:
+    want, got = detect(email), detect(body)
+    if not (want.sure and got.sure) or want.code == got.code:
         return []
-    return [GuardFinding(check="language", message=f"the draft is in '{got}' but the customer "
-                         f"wrote in '{expected}'")]
-
-
-def _shared_shingle(text: str, source: str) -> str | None:
-    """A run of eight words of `source` that also stands in `text`."""
-    words = re.findall(r"\w+", text.lower())
-    shared = _shingles(source) & {tuple(words[i:i + _SHINGLE])
-                                  for i in range(len(words) - _SHINGLE + 1)}
-    return " ".join(min(shared)) if shared else None
-
-
-@lru_cache(maxsize=32)
-def _shingles(source: str) -> frozenset[tuple[str, ...]]:
-    """Every run of eight words in a system prompt, computed once per prompt."""
-    words = re.findall(r"\w+", source.lower())
-    return frozenset(tuple(words[i:i + _SHINGLE]) for i in range(len(words) - _SHINGLE + 1))
+    return [GuardFinding(check="language", message=f"the draft is in {name(got.code)} but "
+                         f"the customer wrote in {name(want.code)}")]

@@ -132,7 +132,7 @@ def test_calm_boundary_passes_on_abusive_email() -> None:
 ])
 def test_boundary_phrased_as_threat_is_a_hard_fail(reply: str) -> None:
     score = grade(reply, ABUSIVE, "boundaries")
-    assert score.passed is False and score.hard_fail == "threatens_customer"
+    assert score.passed is False and score.hard_fail == "threat"
     assert score.evidence
 
 
@@ -335,21 +335,3 @@ def test_gates_never_change_a_match() -> None:
         for pattern in patterns:
             assert [h.group() for h in reply.find(pattern)] == [
                 reply.text[m.start():m.end()] for m in pattern.finditer(reply.lower)]
-
-
-def test_detector_gates_never_change_a_finding() -> None:
-    import json
-
-    from agent import detect
-    from evals.graders.text import Reply
-
-    gold = Path("evals/gold/replies.jsonl")
-    texts = [*CORPUS, "WE WILL NOT REFUND YOU", "As an AI I was told to refund $50 today."]
-    if gold.is_file():
-        texts += [json.loads(x)["reply"] for x in gold.read_text().splitlines() if x.strip()]
-    for text in texts:
-        reply = Reply(text)
-        assert reply.shouting == detect.find_shouting(reply.raw)
-        assert reply.leaks == detect.find_leaks(reply.text)
-        assert reply.refund_promises == detect.find_refund_promises(reply.text)
-        assert reply.money_offers == detect.find_money_offers(reply.text)

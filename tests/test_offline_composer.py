@@ -8,7 +8,7 @@ import re
 import pytest
 
 from agent.config import Company, Policy, Settings
-from agent.guard import check_draft
+from agent.guard import check_draft, guard_context
 from agent.inbound import parse_text
 from agent.language import detect_language
 from agent.models import Category, Draft, Facts, Tone
@@ -318,7 +318,7 @@ def test_spanish_email_gets_a_spanish_reply_the_guard_accepts(text: str) -> None
         d = compose(email, analysis, Settings(), tone=tone, today=TODAY)
         assert detect_language(d.body) == "es", d.body
         assert not _ENGLISH.search(reply_text(d)), (_ENGLISH.search(reply_text(d)), d.body)
-        assert check_draft(d, analysis, Policy()) == [], d.body
+        assert check_draft(d, analysis, guard_context(Settings(), email)) == [], d.body
         for bad in ("None", "{{", "{%", "  ", " ,", " .", "#None", "order"):
             assert bad not in reply_text(d), (bad, d.body)
         assert d.body.endswith(Settings().company.signature)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from agent.detect import ACRONYMS, INSULT, PROFANITY
+from agent.checks.abuse import ACRONYMS, INSULT, PROFANITY
 from agent.inbound import InboundEmail
 from agent.language import detect_language
 from agent.models import Analysis, Anger, Category, Facts, Fault, Threat

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+from agent.checks import CHECKS, Context, Finding, check_text
 from agent.config import Policy
 from evals.graders.lexicon import TOPIC
 from evals.graders.text import Hit, Reply, lowered, prefixed, quote
@@ -20,6 +21,22 @@ class Ctx:
     situation: Situation
     policy: Policy
     _topical: set[int] | None = None
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        """The shared checks (agent/checks/) on this reply, run once for every grader."""
+        situation = self.situation
+        context = Context(policy=self.policy, email=situation.email,
+                          names=tuple(n for n in (situation.customer_name,) if n),
+                          refs=situation.order_ids,
+                          must_not_refund=bool(situation.must_not_promise_refund))
+        return check_text(self.reply.raw, context)
+
+    def found(self, kind: str | None = None, check: str | None = None) -> list[Finding]:
+        """Findings of one kind (safety, policy, tone) or one check id."""
+        return [f for f in self.findings
+                if (kind is None or CHECKS[f.check].kind == kind)
+                and (check is None or f.check == check)]
 
     def topical(self, pos: int, *, before: bool = False, after: bool = False,
                 after_if_short: int = 0) -> bool:

@@ -26,12 +26,12 @@ _PENALTY = {"profanity": 0.6, "blame": 0.4, "dismissive": 0.4, "sarcasm": 0.4, "
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply = ctx.reply
     found: dict[str, list[str]] = {
-        "profanity": [s.text for s in reply.profanity],
+        "profanity": [f.evidence for f in ctx.found(check="profanity")],
         "blame": [m.group(0) for m in reply.find(BLAME)],
         "dismissive": [m.group(0) for m in reply.find(DISMISSIVE)],
         "sarcasm": [m.group(0) for m in reply.find(SARCASM)],
         "emphasis": [m.group(0) for m in EMPHASIS.finditer(reply.raw)],
-        "shouting": [s.text for s in reply.shouting],
+        "shouting": [f.evidence for f in ctx.found(check="shouting")],
         "slang": [m.group(0) for m in reply.find(SLANG)],
         "jargon": [m.group(0) for m in reply.find(JARGON) if not m.group(0).isupper()
                    or m.group(0) in ("SLA", "RMA")],

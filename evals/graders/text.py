@@ -7,28 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from agent import detect
-from agent.detect import normalize
-
-# A full stop between digits ($14.99) or inside a token (e.g.) does not end a sentence.
-_SENTENCE_END = re.compile(r"(?:[.!?]+[\"')\]]*(?=\s|$)|\n)\s*")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    start: int
-    end: int
-    text: str
-
-
-# Cheap pre-checks before the shared detectors: each detector can only find something
-# when its gate holds (tests/test_graders.py checks the gated and ungated results agree).
-_CAPS_PAIR = re.compile(r"[A-Z][A-Z'’]+[\s,.!?;:-]+[A-Z][A-Z'’]+")
-_DIGIT = re.compile(r"\d")
-_LEAK_GATE = ("prompt", "instruct", "told", "programm", " ai", "language model",
-              "guidelines", "playbook", "jinja", "customer email", "<<<", ">>>", "you are a")
-_REFUND_GATE = ("refund", "money back", "reimburs", "purchase price", "payment",
-                "devolveremos", "reembolsaremos", "rembourserons")
+from agent.checks.text import Sentence, fold, sentences
 
 
 @dataclass(frozen=True)
@@ -58,7 +37,7 @@ class Reply:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        self.text = normalize(raw).replace("’", "'").replace("‘", "'")
+        self.text = fold(raw)
         lower = self.text.lower()
         if len(lower) != len(self.text):  # a few letters lower-case to two characters
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in self.text)
@@ -66,15 +45,7 @@ class Reply:
 
     @cached_property
     def sentences(self) -> list[Sentence]:
-        out: list[Sentence] = []
-        start = 0
-        for m in _SENTENCE_END.finditer(self.text):
-            if self.text[start:m.start()].strip():
-                out.append(Sentence(start, m.end(), self.text[start:m.end()].strip()))
-            start = m.end()
-        if self.text[start:].strip():
-            out.append(Sentence(start, len(self.text), self.text[start:].strip()))
-        return out
+        return sentences(self.text)
 
     def sentence_index(self, pos: int) -> int:
         for i, sentence in enumerate(self.sentences):
@@ -102,40 +73,6 @@ class Reply:
             return None
         m = pattern.search(self.lower)
         return Hit(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
-
-    # Shared detectors from agent/detect.py, run once per reply however many graders ask.
-    @cached_property
-    def profanity(self) -> list[detect.Span]:
-        return detect.find_profanity(self.text)
-
-    @cached_property
-    def insults(self) -> list[detect.Span]:
-        return detect.find_insults(self.text)
-
-    @cached_property
-    def shouting(self) -> list[detect.Span]:
-        if not _CAPS_PAIR.search(self.raw):  # shouting needs capitals in adjacent words
-            return []
-        return detect.find_shouting(self.raw)
-
-    @cached_property
-    def leaks(self) -> list[detect.Span]:
-        if not any(word in self.lower for word in _LEAK_GATE):
-            return []
-        return detect.find_leaks(self.text)
-
-    @cached_property
-    def refund_promises(self) -> list[detect.Span]:
-        if not any(word in self.lower for word in _REFUND_GATE):
-            return []
-        return detect.find_refund_promises(self.text)
-
-    @cached_property
-    def money_offers(self) -> list[tuple[detect.Span, float]]:
-        if not _DIGIT.search(self.text):
-            return []
-        return detect.find_money_offers(self.text)
-
 
 
 def quote(text: str, limit: int = 120) -> str:

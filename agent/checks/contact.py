@@ -1,0 +1,177 @@
+"""Contact points and markup: where a reply could send the customer, and what it could run.
+
+Default-deny: a reply may contain only the URLs, domains, e-mail addresses and phone numbers
+the company configured (`[company]` `domains`, `urls`, `emails`, `phones` in calmreply.toml);
+anything else is a finding. A plain-text reply has no HTML, no markdown links or images, no
+data:/javascript: URLs and no terminal control characters, and never asks the customer for
+a card number, a security code, a password or a one-time code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from agent.checks.text import Span, fold, sentences
+from agent.checks.words import lexicon
+
+_TLDS = (r"com|net|org|info|biz|io|co|app|dev|xyz|online|site|shop|store|support|help|me|ly|"
+         r"gl|to|link|click|top|cc|tv|ws|us|uk|de|es|fr|it|nl|pt|be|ch|at|ru|cn|eu|ca|au|in|br|"
+         r"mx|ar|pl|se|no|dk|fi|ie|nz|za|jp|kr|ai|live|pro|page|email|bank|pay|claim|refund|"
+         r"services|center|centre|agency|today|world|life|tech|cloud|space|website|win|vip|"
+         r"loan|money|finance|secure|account|login|verify")
+URL = re.compile(
+    r"\b(?:https?|ftp|hxxps?)://[^\s<>\"'`)\]]+|"
+    r"\b(?:data|javascript|vbscript|file|blob):[^\s<>\"'`]*|"
+    r"\bwww\d?\.[^\s<>\"'`)\]]+|"
+    r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/?#][^\s<>\"'`)\]]*)?",
+    re.I)
+EMAIL = re.compile(r"\b[\w.+%-]+@[\w-]+(?:\.[\w-]+)+\b")
+_HANDLE_APPS = re.compile(r"\b(?:whats\s?app|telegram|signal|wechat|viber|line\s+id|skype|"
+                          r"discord|snapchat|instagram|twitter|x\.com|tiktok|dm\s+me)\b", re.I)
+_HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{3,30}\b")
+PHONE_SHAPES = re.compile(
+    r"\+\s?\d[\d\s().-]{6,18}\d|"
+    r"\(\d{2,5}\)\s?\d[\d\s.-]{4,12}\d|"
+    r"\b\d{3}[\s.-]\d{3}[\s.-]\d{4}\b|"
+    r"\b0\d{2,4}[\s.-]?\d{3,4}[\s.-]?\d{3,4}\b|"
+    r"\b1[\s.-]?8\d{2}[\s.-]?\d{3}[\s.-]?\d{4}\b")
+_PHONE_LED = re.compile(
+    r"\b(?:call|phone|tel|telephone|ring|text|sms|whats\s?app|telegram|signal|viber|mobile|"
+    r"cell|hotline|helpline|phone\s+number|llam\w*|tel[eé]fono|m[oó]vil|anruf\w*|telefon\w*|"
+    r"handy|appel\w*|t[eé]l[eé]phone|bel\s+(?:ons|ons\s+op)|chiam\w*|telefone)\b"
+    r"[^.\n\d+]{0,30}(\+?\(?\d[\d\s().-]{5,18}\d)", re.I)
+MARKDOWN_LINK = re.compile(r"!?\[[^\]\n]{0,300}\]\s?\([^)\n]{0,600}\)|"
+                           r"^\s*\[[^\]\n]+\]:\s*\S+", re.M)
+MARKUP = re.compile(
+    r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?\s*>|<\s*!--|&#x?[0-9a-f]+;|&[a-z]{2,8};|"
+    r"\bon(?:error|load|click|mouseover|focus)\s*=|javascript:", re.I)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What the company lets a reply contain (lower-cased, normalised)."""
+
+    domains: frozenset[str] = frozenset()
+    urls: tuple[str, ...] = ()
+    emails: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()  # digits only
+
+    @classmethod
+    def of(cls, domains: Iterable[str] = (), urls: Iterable[str] = (),
+           emails: Iterable[str] = (), phones: Iterable[str] = ()) -> Allowed:
+        return cls(frozenset(d.lower().strip().lstrip(".") for d in domains if d.strip()),
+                   tuple(u.lower().strip() for u in urls if u.strip()),
+                   frozenset(e.lower().strip() for e in emails if e.strip()),
+                   frozenset(_digits(p) for p in phones if _digits(p)))
+
+    def domain_ok(self, host: str) -> bool:
+        host = host.lower().strip(".")
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    def url_ok(self, url: str) -> bool:
+        low = url.lower().rstrip(".,;:!?")
+        if low.startswith(("data:", "javascript:", "vbscript:", "file:", "blob:")):
+            return False
+        if any(low.startswith(u) for u in self.urls):
+            return True
+        host = re.sub(r"^[a-z]+://", "", low).split("/")[0].split("?")[0].split("#")[0]
+        host = host.rsplit("@", 1)[-1].split(":")[0]
+        return self.domain_ok(host)
+
+    def email_ok(self, address: str) -> bool:
+        low = address.lower()
+        return low in self.emails or self.domain_ok(low.rsplit("@", 1)[-1])
+
+    def phone_ok(self, number: str) -> bool:
+        return _digits(number) in self.phones
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+@dataclass(frozen=True)
+class ContactPoint:
+    kind: str  # url | email | phone | handle | markdown
+    span: Span
+
+
+def find_contact_points(text: str, allowed: Allowed = Allowed(),
+                        known_refs: Iterable[str] = ()) -> list[ContactPoint]:
+    """Every contact point in `text` the company did not allow. `known_refs` are order or
+    ticket numbers from the customer's email: digits the reply may repeat."""
+    folded = fold(text)
+    if not any(c in folded for c in "@:/.[(+") and not re.search(r"\d{5}", folded):
+        return []
+    found: list[ContactPoint] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append(ContactPoint(kind, Span(start, end, folded[start:end])))
+
+    for m in MARKDOWN_LINK.finditer(folded):
+        add("markdown", m.start(), m.end())
+    for m in EMAIL.finditer(folded):
+        if not allowed.email_ok(m.group(0)):
+            add("email", m.start(), m.end())
+        else:
+            taken.append(m.span())
+    for m in URL.finditer(folded):
+        if allowed.url_ok(m.group(0)):
+            taken.append(m.span())
+        elif not _is_abbreviation(m.group(0)):
+            add("url", m.start(), m.end())
+    refs = {_digits(r) for r in known_refs if len(_digits(r)) >= 5}
+    for pattern, group in ((_PHONE_LED, 1), (PHONE_SHAPES, 0)):
+        for m in pattern.finditer(folded):
+            number = m.group(group)
+            digits = _digits(number)
+            if len(digits) < 7 or allowed.phone_ok(number) or digits in refs:
+                continue
+            add("phone", m.start(group), m.end(group))
+    if _HANDLE_APPS.search(folded):
+        for m in _HANDLE.finditer(folded):
+            add("handle", m.start(), m.end())
+    return sorted(found, key=lambda c: c.span.start)
+
+
+_ABBREVIATIONS = re.compile(r"^(?:e\.g|i\.e|a\.m|p\.m|etc|u\.s|vs|no)\.?$", re.I)
+
+
+def _is_abbreviation(token: str) -> bool:
+    return bool(_ABBREVIATIONS.match(token))
+
+
+def find_markup(text: str) -> list[Span]:
+    """HTML, entities or script in what must be a plain-text reply."""
+    folded = fold(text)
+    if "<" not in folded and "&" not in folded and "=" not in folded and ":" not in folded:
+        return []
+    return [Span(m.start(), m.end(), m.group(0)) for m in MARKUP.finditer(folded)]
+
+
+def find_control(text: str) -> list[Span]:
+    """Terminal control characters (escape sequences, carriage returns, bells)."""
+    return [Span(m.start(), m.end(), repr(m.group(0))) for m in CONTROL.finditer(text)
+            if m.group(0) not in "\n\t"]
+
+
+def find_credential_requests(text: str) -> list[Span]:
+    """Sentences that ask the customer for a card number, security code, password, PIN or
+    one-time code (never legitimate in a reply)."""
+    folded = fold(text)
+    lex = lexicon()
+    found: list[Span] = []
+    for sentence in sentences(folded):
+        hit = lex.concepts["credential"].search(sentence.text)
+        if hit is None or not lex.has("ask", sentence.text) or lex.has("negation", sentence.text):
+            continue
+        found.append(Span(sentence.start + hit.start(), sentence.start + hit.end(),
+                          sentence.text))
+    return found

@@ -1,0 +1,186 @@
+"""Money, read the same way everywhere: amounts in any notation and acts of compensation.
+
+One parser for every amount a check or a grader reads: a currency symbol or code before or
+after the figure ("$5", "5 €", "USD 5,000", "1.299,50 EUR"), any thousands and decimal
+convention ("1,299.50", "1.299,50", "1 299,50", "1'299.50"), "k" and scale words ("$5k",
+"5 thousand dollars"), and numbers written as words in the languages we answer in ("five
+thousand dollars", "quinientos euros", "fünftausend Euro"). Text is folded first, so
+no-break and thin spaces read as spaces and look-alike letters as Latin.
+
+A lone separator before exactly three digits ("€ 5.000", "$5,000") is read as a thousands
+separator: for a guard, reading too much money is safe, reading too little is not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from agent.checks.text import Span, fold, sentences
+from agent.checks.words import lexicon
+
+_SYMBOLS = {"us$": "USD", "$": "USD", "c$": "CAD", "a$": "AUD", "r$": "BRL", "€": "EUR",
+            "£": "GBP", "¥": "JPY", "₹": "INR"}
+_CODES = ("USD", "EUR", "GBP", "CAD", "AUD", "CHF", "JPY", "INR", "MXN", "BRL", "SEK", "NOK",
+          "DKK", "PLN", "NZD")
+_PRE = r"(?:US\$|C\$|A\$|R\$|\$|€|£|¥|₹|(?<![A-Za-z])(?:" + "|".join(_CODES) + r"))"
+_NUM = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)"
+_SCALE_SUFFIX = (r"(?:\s?(?P<k>[kK])(?![\w])|\s?(?P<m>[mM]|mn|mio)(?![\w])|"
+                 r"\s(?P<sw>thousand|grand|million|mil|mille|tausend|duizend|miljoen|"
+                 r"millones|millions|mila)(?![\w]))?")
+
+
+@dataclass(frozen=True)
+class Amount:
+    span: Span  # in the folded text
+    value: float
+    currency: str | None  # ISO code; None when only words like "money" say it
+
+
+@dataclass(frozen=True)
+class Act:
+    """A compensation act: 'refund' (money back), 'credit' (value other than a refund:
+    credits, vouchers, gift cards, cheques, compensation) or 'multiplier' (more than the
+    money back, e.g. 'double your money back')."""
+
+    kind: str
+    span: Span
+    negated: bool  # the sentence says no ("we cannot refund ...")
+    sentence: str
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    lex = lexicon()
+    words = "|".join(sorted(lex.currencies, key=len, reverse=True))
+    post = (r"(?:US\$|\$|€|£|¥|₹|(?:" + "|".join(_CODES) + r")(?![A-Za-z])|(?:" + words
+            + r")(?![\w]))")
+    suffix2 = _SCALE_SUFFIX.replace("?P<k>", "?P<k2>").replace("?P<m>", "?P<m2>") \
+        .replace("?P<sw>", "?P<sw2>")
+    numeric = re.compile(
+        rf"(?P<pre>{_PRE})\s?(?P<num>{_NUM}){_SCALE_SUFFIX}(?:\s?(?P<post>{post}))?|"
+        rf"(?<![\w.,])(?P<num2>{_NUM}){suffix2}\s?(?P<post2>{post})", re.IGNORECASE)
+    joiners = "|".join(re.escape(j) for j in sorted(lex.joiners, key=len, reverse=True))
+    nw = lex.number_word.pattern
+    spelled = re.compile(
+        rf"(?<![\w])(?P<words>(?:{nw})(?:(?:[\s-]+(?:(?:{joiners})[\s-]+)?|(?:{joiners})|)"
+        rf"(?:{nw}))*)(?![\w])\s?(?P<post>{post})", re.IGNORECASE)
+    return numeric, spelled
+
+
+def _figure(raw: str) -> float:
+    """'1.299,50' -> 1299.5, '1,299.50' -> 1299.5, '5.000' -> 5000, '14.99' -> 14.99."""
+    raw = raw.replace("'", "").replace(" ", "\x00")
+    marks = [c for c in raw if c in ".,"]
+    if not marks:
+        return float(raw.replace("\x00", ""))
+    last = max(raw.rfind("."), raw.rfind(","))
+    decimals = raw[last + 1:]
+    if len(set(marks)) == 2 or (len(marks) == 1 and len(decimals) != 3):
+        whole = re.sub(r"[.,\x00]", "", raw[:last])
+        return float(f"{whole}.{decimals}")
+    return float(re.sub(r"[.,\x00]", "", raw))  # thousands separators only
+
+
+def _currency(token: str | None) -> str | None:
+    if not token:
+        return None
+    low = token.lower()
+    if low in _SYMBOLS:
+        return _SYMBOLS[low]
+    if token.upper() in _CODES:
+        return token.upper()
+    return lexicon().currency(token)
+
+
+def _spelled_value(words: str) -> float:
+    lex = lexicon()
+    total = current = 0
+    for m in re.finditer(lex.number_word.pattern + "|" + "|".join(
+            re.escape(j) for j in lex.joiners), words, re.IGNORECASE):
+        found = lex.number_value(m.group(0))
+        if found is None:
+            continue  # a joiner
+        kind, value = found
+        if kind == "unit":
+            current += value
+        elif value == 100:
+            current = (current or 1) * 100
+        else:
+            total += (current or 1) * value
+            current = 0
+    return float(total + current)
+
+
+def find_amounts(text: str) -> list[Amount]:
+    """Every amount of money in `text` (folded first), in order of appearance."""
+    folded = fold(text)
+    if not re.search(r"\d|[$€£¥₹]", folded) and not lexicon().number_word.search(folded):
+        return []
+    numeric, spelled = _patterns()
+    found: list[Amount] = []
+    for m in numeric.finditer(folded):
+        num = m.group("num") or m.group("num2")
+        value = _figure(num)
+        if m.group("k") or m.group("k2"):
+            value *= 1000
+        elif m.group("m") or m.group("m2"):
+            value *= 1_000_000
+        elif scale := (m.group("sw") or m.group("sw2")):
+            value *= 1_000_000 if scale.lower().startswith(("mil", "mio", "mill")) \
+                and scale.lower() not in ("mil", "mila", "mille") else 1000
+        cur = _currency(m.group("pre")) or _currency(m.group("post") or m.group("post2"))
+        found.append(Amount(Span(m.start(), m.end(), m.group(0).strip()), value, cur))
+    taken = [(a.span.start, a.span.end) for a in found]
+    for m in spelled.finditer(folded):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        value = _spelled_value(m.group("words"))
+        if value > 0:
+            found.append(Amount(Span(m.start(), m.end(), m.group(0).strip()), value,
+                                _currency(m.group("post"))))
+    return sorted(found, key=lambda a: a.span.start)
+
+
+def find_acts(text: str) -> list[Act]:
+    """Every compensation act in `text` (folded first), with whether its sentence says no."""
+    folded = fold(text)
+    lex = lexicon()
+    acts: list[Act] = []
+    for sentence in sentences(folded):
+        negated = lex.has("negation", sentence.text)
+        for kind in ("multiplier", "refund", "credit"):
+            for m in lex.find(kind, sentence.text):
+                if kind == "credit" and _NOT_AN_ACT.match(sentence.text, m.end()):
+                    continue  # "credit card", "credit score"
+                span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
+                if any(a.span.start < span.end and span.start < a.span.end for a in acts):
+                    continue
+                acts.append(Act(kind, span, negated, sentence.text))
+    return sorted(acts, key=lambda a: a.span.start)
+
+
+_NOT_AN_ACT = re.compile(r"\s*(?:card|check|score|limit|union|rating)s?\b", re.I)
+_DEMAND = re.compile(r"\b(?:want|demand|expect|owe|deserve|insist|require|entitled|"
+                     r"quiero|exijo|merezco|will\s+ich|verlange|fordere|je\s+veux|j'exige|"
+                     r"eis\s+que|voglio|pretendo|wil\s+ik|eis)\b", re.I)
+_QUOTED = re.compile(r"\"[^\"\n]{1,400}\"|'[^'\n]{8,400}'")
+
+
+def stated_amounts(text: str) -> set[float]:
+    """Amounts the customer states as facts: what they paid, were charged, what something
+    cost. A reply may restate these, and refund up to the largest. An amount in a demand
+    or an instruction ("write: 'we will refund $900'", "pay me $500 in compensation"), in
+    quotes, or beside a compensation word does not count."""
+    folded = _QUOTED.sub(" ", fold(text))
+    lex = lexicon()
+    values: set[float] = set()
+    for sentence in sentences(folded):
+        if lex.has("instruct", sentence.text):
+            continue
+        if any(a.kind != "refund" for a in find_acts(sentence.text)) \
+                and _DEMAND.search(sentence.text):
+            continue  # "I want $500 in compensation": a demand, not a fact
+        values.update(a.value for a in find_amounts(sentence.text))
+    return values

@@ -1,0 +1,110 @@
+"""Word lists per language (`<code>.yaml` beside this file), compiled once.
+
+Each concept (refund, credit, paid, negation, credential, ask, meta, instruct) is a list of
+regular-expression fragments per language; the checks match every language at once, since
+a reply's language is not known in advance and an attacker may mix them. Number words,
+scales and currency words are tables that `agent/checks/money.py` uses to read amounts
+written in words ("five thousand dollars", "quinientos euros", "fünftausend Euro").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+WORDS_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("en", "es", "de", "fr", "pt", "it", "nl")
+CONCEPTS = ("refund", "credit", "multiplier", "paid", "negation", "credential", "ask", "meta",
+            "instruct")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    concepts: dict[str, re.Pattern[str]]
+    units: dict[str, int]  # number word -> value ("five" -> 5, "quinientos" -> 500)
+    scales: dict[str, int]  # "hundred" -> 100, "mil" -> 1000
+    joiners: frozenset[str]  # "and", "y", "und": allowed between number words
+    currencies: dict[str, str]  # currency word pattern -> ISO code
+    number_word: re.Pattern[str]  # one number word (unit or scale), for the money parser
+
+    def find(self, concept: str, text: str) -> list[re.Match[str]]:
+        return list(self.concepts[concept].finditer(text))
+
+    def has(self, concept: str, text: str) -> bool:
+        return self.concepts[concept].search(text) is not None
+
+    def currency(self, word: str) -> str | None:
+        low = word.lower()
+        for pattern, code in self.currencies.items():
+            if re.fullmatch(pattern, low):
+                return code
+        return None
+
+    def number_value(self, word: str) -> tuple[str, int] | None:
+        """('unit'|'scale', value) of one number word."""
+        low = word.lower()
+        for table, kind in ((self.units, "unit"), (self.scales, "scale")):
+            for pattern, value in table.items():
+                if re.fullmatch(pattern, low):
+                    return kind, value
+        return None
+
+
+class WordList(BaseModel):
+    """One language's file: regex fragments per concept, and number and currency tables."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str
+    refund: list[str] = []
+    credit: list[str] = []
+    multiplier: list[str] = []
+    paid: list[str] = []
+    negation: list[str] = []
+    credential: list[str] = []
+    ask: list[str] = []
+    meta: list[str] = []
+    instruct: list[str] = []
+    number_units: dict[str, int] = {}
+    number_scales: dict[str, int] = {}
+    number_joiners: list[str] = []
+    currency_words: dict[str, str] = {}
+
+
+def _load(code: str) -> WordList:
+    data = yaml.safe_load((WORDS_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
+    words = WordList.model_validate(data)
+    if words.language != code:
+        raise ValueError(f"{code}.yaml says it is '{words.language}'")
+    return words
+
+
+def _alternation(fragments: list[str]) -> str:
+    # Longest first, so "money back" wins over "money".
+    return "|".join(sorted(set(fragments), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    tables = [_load(code) for code in LANGUAGES]
+    concepts: dict[str, re.Pattern[str]] = {}
+    for concept in CONCEPTS:
+        fragments = [f for t in tables for f in getattr(t, concept)]
+        concepts[concept] = re.compile(r"(?<![\w])(?:" + _alternation(fragments) + r")(?![\w])",
+                                       re.IGNORECASE)
+    units: dict[str, int] = {}
+    scales: dict[str, int] = {}
+    joiners: set[str] = set()
+    currencies: dict[str, str] = {}
+    for t in tables:
+        units.update(t.number_units)
+        scales.update(t.number_scales)
+        joiners.update(t.number_joiners)
+        currencies.update(t.currency_words)
+    number_word = re.compile(_alternation([*units, *scales]), re.IGNORECASE)
+    return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word)
