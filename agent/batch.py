@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from agent.config import Settings
 from agent.errors import CalmreplyError, InputError, redact
-from agent.files import read_bytes, read_text
+from agent.files import read_bytes
 from agent.inbound import parse_text
+from agent.jsonl import read_jsonl
 from agent.models import DraftResult, Facts
 
 
@@ -38,6 +39,11 @@ class BatchItem(BaseModel):
     email: str
     customer_name: str | None = None
     order_id: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _number_id(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 @dataclass
@@ -51,22 +57,9 @@ def read_items(path: Path) -> list[BatchItem]:
     """Every input line, validated up front: a bad line stops the batch before it starts."""
     items: list[BatchItem] = []
     seen: set[str] = set()
-    lines = read_text(path, what="UTF-8 JSONL").splitlines()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            if isinstance(data, dict) and isinstance(data.get("id"), int):
-                data["id"] = str(data["id"])
-            item = BatchItem.model_validate(data)
-        except (json.JSONDecodeError, ValidationError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else \
-                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise InputError(f"{path}:{number}: not a valid batch line "
-                             f'({{"id": ..., "email": ...}}): {reason}') from None
+    for number, item in read_jsonl(path, BatchItem, shape='{"id": ..., "email": ...}'):
         if item.id in seen:
-            raise InputError(f"{path}:{number}: duplicate id {item.id!r}")
+            raise InputError(f"{path} line {number}: duplicate id {item.id!r}")
         seen.add(item.id)
         items.append(item)
     if not items:

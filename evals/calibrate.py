@@ -10,14 +10,16 @@ The `tune` split is what the graders were adjusted on; `heldout` was not looked 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
 
 from agent.config import Policy
 from agent.errors import InputError
-from agent.files import read_text
+from agent.jsonl import read_jsonl
 from evals.graders import grade_reply
 from evals.rubrics import Rubric
 from evals.situation import Situation, from_case
@@ -26,38 +28,27 @@ from evals.suites import Suite
 SPLITS = ("tune", "heldout")
 
 
-@dataclass(frozen=True)
-class GoldReply:
+class GoldReply(BaseModel):
+    """One labelled reply: the case whose email it answers, and pass/fail/N-A per rubric."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     case: str
-    split: str
-    kind: str
+    split: Literal["tune", "heldout"]
+    kind: str = ""
     reply: str
-    labels: dict[str, bool | None]
+    labels: dict[str, StrictBool | None]
     why: str = ""
+
+    @field_validator("id", "case", mode="before")
+    @classmethod
+    def _text_id(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def load_gold(path: Path) -> list[GoldReply]:
-    items: list[GoldReply] = []
-    text = read_text(path, what="UTF-8 JSONL (gold replies)")
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            labels = obj["labels"]
-            if not isinstance(labels, dict) or not all(
-                    v is None or isinstance(v, bool) for v in labels.values()):
-                raise ValueError("labels must map rubric names to true, false or null")
-            if obj["split"] not in SPLITS:
-                raise ValueError(f"split must be one of {', '.join(SPLITS)}")
-            items.append(GoldReply(id=str(obj["id"]), case=str(obj["case"]),
-                                   split=obj["split"], kind=str(obj.get("kind", "")),
-                                   reply=str(obj["reply"]), labels=labels,
-                                   why=str(obj.get("why", ""))))
-        except (ValueError, KeyError, TypeError) as exc:
-            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise InputError(f"{path} line {number}: {what}") from None
+    items = [item for _, item in read_jsonl(path, GoldReply)]
     if not items:
         raise InputError(f"{path} holds no gold replies")
     return items

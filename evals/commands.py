@@ -252,11 +252,13 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
             lines = sys.stdin.buffer.read().decode("utf-8").splitlines()
         except UnicodeDecodeError as exc:
             raise InputError(f"standard input is not UTF-8 JSONL: {exc}") from None
+        source = "standard input"
     else:
         from agent.files import read_text
 
         lines = read_text(input_path, what="UTF-8 JSONL").splitlines()
-    requests = parse_requests(lines)
+        source = str(input_path)
+    requests = parse_requests(lines, source)
     if workers is None:  # large inputs use every core; small ones are not worth a pool
         workers = (os.cpu_count() or 1) if len(requests) >= 2_000 else 1
     results = grade_requests(requests, rubrics, settings.policy, workers=workers)

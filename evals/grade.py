@@ -23,8 +23,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import (
+    BaseModel,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+)
+
 from agent.config import Policy
-from agent.errors import InputError
+from agent.jsonl import parse_jsonl
 from evals.graders import grade_reply
 from evals.rubrics import Rubric
 from evals.scores import Score
@@ -39,29 +48,28 @@ class GradeRequest:
     email: str | None
 
 
-def parse_requests(lines: Iterable[str]) -> list[GradeRequest]:
-    requests: list[GradeRequest] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {number}: not valid JSON ({exc.msg} at column "
-                             f"{exc.colno}); each line must be one JSON object") from None
-        if not isinstance(obj, dict):
-            raise InputError(f"line {number}: expected a JSON object with 'id' and 'reply'")
-        if "id" not in obj or isinstance(obj["id"], bool) \
-                or not isinstance(obj["id"], str | int | float):
-            raise InputError(f"line {number}: 'id' is missing or not a string or number")
-        reply = obj.get("reply")
-        if not isinstance(reply, str) or not reply.strip():
-            raise InputError(f"line {number}: 'reply' must be a non-empty string")
-        email = obj.get("email")
-        if email is not None and (not isinstance(email, str) or not email.strip()):
-            raise InputError(f"line {number}: 'email' must be a non-empty string when given")
-        requests.append(GradeRequest(number, obj["id"], reply, email or None))
-    return requests
+class GradeLine(BaseModel):
+    """One input line of the contract."""
+
+    id: StrictStr | StrictInt | StrictFloat
+    reply: str
+    email: str | None = None
+
+    @field_validator("reply", "email", mode="before")
+    @classmethod
+    def _text(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name == "email":
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError("must be a non-empty string" + (
+                " when given" if info.field_name == "email" else ""))
+        return value
+
+
+def parse_requests(lines: Iterable[str], source: str = "input") -> list[GradeRequest]:
+    return [GradeRequest(number, line.id, line.reply, line.email)
+            for number, line in parse_jsonl(lines, GradeLine, source=source,
+                                            shape='{"id": ..., "reply": "..."}')]
 
 
 def contract_score(score: Score) -> dict[str, Any]:

@@ -40,13 +40,13 @@ def read_out(path: Path) -> list[dict[str, object]]:
 def test_bad_lines_are_refused_before_anything_runs(tmp_path: Path) -> None:
     queue = tmp_path / "q.jsonl"
     queue.write_text('{"id": "a", "email": "late"}\n{"id": "a", "email": "again"}\n')
-    with pytest.raises(InputError, match=r"q\.jsonl:2: duplicate id 'a'"):
+    with pytest.raises(InputError, match=r"q\.jsonl line 2: duplicate id 'a'"):
         read_items(queue)
     queue.write_text('{"id": "a", "email": "late"}\nnot json\n')
-    with pytest.raises(InputError, match=r"q\.jsonl:2: not a valid batch line"):
+    with pytest.raises(InputError, match=r"q\.jsonl line 2: not valid JSON"):
         read_items(queue)
     queue.write_text('{"id": "a"}\n')
-    with pytest.raises(InputError, match="email: Field required"):
+    with pytest.raises(InputError, match="'email': Field required"):
         read_items(queue)
 
 

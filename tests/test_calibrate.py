@@ -53,9 +53,9 @@ def test_calibrate_counts_against_labels(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("{oops", "line 1"),
-    (gold_line(split="train"), "split must be one of"),
-    (gold_line(labels={"apology": "yes"}), "labels must map"),
-    (json.dumps({"id": "z", "labels": {}, "split": "tune"}), "missing 'case'"),
+    (gold_line(split="train"), "line 1: 'split': Input should be 'tune' or 'heldout'"),
+    (gold_line(labels={"apology": "yes"}), "line 1: 'labels.apology': Input should be"),
+    (json.dumps({"id": "z", "labels": {}, "split": "tune"}), "line 1: 'case': Field required"),
 ])
 def test_bad_gold_lines_name_the_line(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "gold.jsonl"

@@ -176,7 +176,7 @@ def test_prompts_check_catches_an_undefined_variable(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args, code, needle", [
     (["draft", str(LATE), "--base-url", "http://[::1"], 4, "is not valid"),
     (["draft", str(LATE), "--base-url", "ftp://models"], 4, "must start with http://"),
-    (["draft", "--batch", str(LATE), "--out", "/dev/full"], 3, "not a valid batch line"),
+    (["draft", "--batch", str(LATE), "--out", "/dev/full"], 3, "line 1: not valid JSON"),
     (["eval", "calibrate", "--gold", str(LATE)], 3, "line 1"),
     (["grade", "-"], 3, "not UTF-8"),
 ])

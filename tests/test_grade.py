@@ -75,7 +75,7 @@ def test_rubric_filter_and_stdin_and_out_file(tmp_path: Path, monkeypatch: pytes
 @pytest.mark.parametrize(("line", "message"), [
     ("{not json", "line 2: not valid JSON"),
     ('["a list"]', "line 2: expected a JSON object"),
-    ('{"reply": "hi"}', "line 2: 'id' is missing"),
+    ('{"reply": "hi"}', "line 2: 'id': Field required"),
     ('{"id": 1, "reply": 5}', "line 2: 'reply' must be a non-empty string"),
     ('{"id": 1, "reply": "hi", "email": 3}', "line 2: 'email' must be a non-empty string"),
 ])
