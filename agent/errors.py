@@ -6,6 +6,8 @@ The CLI prints `error: <message>` and exits with `exit_code`; no traceback reach
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_BELOW_THRESHOLD = 1  # eval: a rubric fell short of its threshold
 EXIT_USAGE = 2  # click's own code for bad flags
@@ -26,12 +28,39 @@ def env_secrets() -> tuple[str, ...]:
     return tuple(v for v in (os.environ.get(n) for n in SECRET_VARIABLES) if v)
 
 
+MIN_SECRET_PREFIX = 4  # a run this long of a secret's first characters is already a leak
+
+
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """The secret, or any start of it at least MIN_SECRET_PREFIX long, standing on its own
+    (not inside a longer word: 'task-c' does not hide 'sk-c')."""
+    prefixes = "|".join(re.escape(secret[:n])
+                        for n in range(len(secret), MIN_SECRET_PREFIX - 1, -1))
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{prefixes})")
+
+
 def redact(text: str, secrets: tuple[str | None, ...] | None = None) -> str:
-    """Hide every secret (an API key, say) in text that is about to be shown or stored."""
+    """Hide every secret (an API key, say) in text that is about to be shown or stored,
+    and every run of its first characters, so a cut-off copy leaks nothing either."""
     for secret in env_secrets() if secrets is None else secrets:
-        if secret and len(secret) >= 4:
+        if secret and len(secret) >= MIN_SECRET_PREFIX:
             text = text.replace(secret, "***")
+            text = _secret_pattern(secret).sub("***", text)
     return text
+
+
+def held_back(text: str, secrets: tuple[str | None, ...] | None = None) -> int:
+    """How many characters at the end of a growing text could be the start of a secret:
+    a stream must hold them back until the next characters decide."""
+    longest = 0
+    for secret in env_secrets() if secrets is None else secrets:
+        if not secret:
+            continue
+        for n in range(min(len(secret), len(text)), 0, -1):
+            if text.endswith(secret[:n]):
+                longest = max(longest, n)
+                break
+    return longest
 
 
 class CalmreplyError(Exception):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.checks.text import clean
 from agent.errors import InputError
 from agent.files import read_bytes
 
@@ -105,7 +106,12 @@ def _looks_binary(raw: bytes) -> bool:
 
 
 def html_to_text(html: str) -> str:
+    """Readable text of the visible part of an HTML body (hidden text is dropped first)."""
     import html2text
+
+    from agent.html_visible import visible_html
+
+    html = visible_html(html)
 
     converter = html2text.HTML2Text()
     converter.ignore_images = True
@@ -287,8 +293,10 @@ def _header(message: EmailMessage, name: str) -> str | None:
 
 
 def _clean(text: str) -> str:
-    """No lone surrogates (undecodable bytes) and no control characters."""
-    return _STRIP_CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
+    """No lone surrogates (undecodable bytes), no control characters, and no invisible
+    characters (zero-width, bidi controls, Unicode tag characters): what is left is what a
+    reader sees, NFKC-normalised, so hidden instructions cannot ride along."""
+    return clean(_STRIP_CONTROL.sub("", _SURROGATE.sub("\ufffd", text)))
 
 
 def read_path(path: Path, *, max_chars: int = DEFAULT_MAX_CHARS,

@@ -1,7 +1,8 @@
 """Build the exact chat messages sent to the model from the templates in `prompts/`.
 
-The customer's email goes in as a variable between markers. Marker look-alikes inside
-the email are defused first, so the email cannot close its own fence.
+The customer's email (subject and sender included) goes in as a variable between markers,
+and the facts the agent typed (name, order, notes) between markers of their own. Marker
+look-alikes inside any of them are defused first, so no field can close its own fence.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Union, get_args, get_origin
 from jinja2 import TemplateError, TemplateNotFound
 from pydantic import BaseModel
 
+from agent.checks.text import clean
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.inbound import InboundEmail
@@ -27,6 +29,8 @@ Message = dict[str, str]
 
 OPEN_MARKER = "<<<CUSTOMER EMAIL>>>"
 CLOSE_MARKER = "<<<END CUSTOMER EMAIL>>>"
+NOTES_OPEN = "<<<AGENT NOTES>>>"
+NOTES_CLOSE = "<<<END AGENT NOTES>>>"
 
 # One partial per playbook principle (BRIEF.md items 1-14), in order.
 PLAYBOOK = (
@@ -35,12 +39,30 @@ PLAYBOOK = (
     "11_documentation", "12_professional_language", "13_walking_away", "14_learning",
 )
 
-_MARKERISH = re.compile(r"<{2,}|>{2,}")
+# Angle brackets and their look-alikes (guillemets, math and CJK brackets, Canadian
+# syllabics, full-width and small forms) in runs that could pass for our markers.
+_ANGLES = "<>‹›«»⟨⟩〈〉˂˃ᐸᐳ＜＞﹤﹥❮❯⟪⟫《》〈〉⦉⦊⧼⧽"
+_MARKERISH = re.compile(f"[{re.escape(_ANGLES)}]{{2,}}")
+# Our marker words, written as a marker would be: next to bracket-ish marks, or in capitals.
+_PUNCT = "[" + re.escape(_ANGLES) + r"\[\]{}()#=*_~|/\\:-]"
+_WORDS = r"(?:begin\s+|end\s+(?:of\s+(?:the\s+)?)?)?(?:customer\s+e-?mail|agent\s+notes)"
+_MARKER_WORDS = re.compile(rf"{_PUNCT}\s{{0,2}}{_WORDS}|{_WORDS}(?=\s{{0,2}}{_PUNCT})",
+                           re.IGNORECASE)
+_MARKER_CAPS = re.compile(r"\b(?:(?:BEGIN|END)\s+(?:OF\s+(?:THE\s+)?)?)?"
+                          r"(?:CUSTOMER\s+E-?MAIL|AGENT\s+NOTES)\b")
+_REMOVED = "[marker text removed]"
 
 
-def fence(text: str) -> str:
-    """Neutralise anything in customer text that could pass for our markers."""
-    return _MARKERISH.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
+def fence(text: str, *, single_line: bool = False) -> str:
+    """Neutralise anything in customer- or agent-supplied text that could pass for our
+    markers: invisible and tag characters go, full-width and look-alike brackets are read
+    as brackets, bracket runs are broken up, and marker words are replaced. A single-line
+    field (a name, an order id, a subject) cannot start a new line."""
+    text = clean(text)
+    if single_line:
+        text = " ".join(text.split())
+    text = _MARKERISH.sub(lambda m: " ".join(m.group(0)), text)
+    return _MARKER_CAPS.sub(_REMOVED, _MARKER_WORDS.sub(_REMOVED, text))
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +128,8 @@ def draft_messages(
         "policy": settings.policy.model_dump(),
         "open_marker": OPEN_MARKER,
         "close_marker": CLOSE_MARKER,
+        "notes_open": NOTES_OPEN,
+        "notes_close": NOTES_CLOSE,
     }
     system = render(
         "system.j2", prompts_dir, **common,
@@ -114,15 +138,26 @@ def draft_messages(
         language_hint=language_hint,
         schema=_schema_text(),
     )
+    # Everything the customer or the agent typed is fenced; only our own words are not.
+    fenced_facts = None
+    if facts is not None:
+        fenced_facts = {
+            "customer_name": fence(facts.customer_name, single_line=True)
+            if facts.customer_name else None,
+            "order_id": fence(facts.order_id, single_line=True) if facts.order_id else None,
+            "notes": fence(facts.notes) if facts.notes else None,
+        }
+        if not any(fenced_facts.values()):
+            fenced_facts = None
     user = render(
         "draft.j2", prompts_dir, **common,
         email={
-            "subject": fence(email.subject or ""),
-            "sender_name": fence(email.sender_name or ""),
+            "subject": fence(email.subject or "", single_line=True),
+            "sender_name": fence(email.sender_name or "", single_line=True),
             "truncated": email.truncated,
         },
         email_text=fence(email.body),
-        facts=facts.model_dump() if facts else None,
+        facts=fenced_facts,
         today=(today or dt.date.today()).isoformat(),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.checks.money import Act, find_acts, find_amounts, stated_amounts
 from agent.checks.text import Span, fold, sentences
 from agent.checks.timeline import elapsed_days, find_early_outcomes
-from agent.config import Policy
+
+if TYPE_CHECKING:  # config imports inbound, which imports the checks' normaliser
+    from agent.config import Policy
 
 
 def credit_limit(policy: Policy) -> float:

@@ -121,7 +121,8 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
         parse_text(req.email, max_chars=settings.max_email_chars)  # bad input: a plain 400
 
         async def redacted() -> AsyncIterator[bytes]:
-            async for line in ndjson_events(lambda on_text: draft(req, on_text), message_for):
+            async for line in ndjson_events(lambda on_text: draft(req, on_text), message_for,
+                                            secrets()):
                 yield redact(line.decode("utf-8"), secrets()).encode("utf-8")
 
         return StreamingResponse(redacted(), media_type="application/x-ndjson",

@@ -2,7 +2,8 @@
 
 The model streams one JSON document (analysis, then the draft). `DraftBodyReader` pulls
 the part of `draft.body` written so far out of that partial JSON, so the page can show
-plain reply text, not JSON. `ndjson_events` turns a drafting coroutine into NDJSON lines:
+plain reply text, not JSON; no text event carries a secret or the first characters of
+one. `ndjson_events` turns a drafting coroutine into NDJSON lines:
 `{"type": "text", "text": <body so far>}` as it grows, then one
 `{"type": "result", "result": {...}}` or `{"type": "error", "error": "..."}`.
 """
@@ -10,68 +11,54 @@ plain reply text, not JSON. `ndjson_events` turns a drafting coroutine into NDJS
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-_BODY_KEY = re.compile(r'(?<!\\)"body"\s*:\s*"')
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-            "t": "\t"}
+from pydantic_core import from_json
+
+from agent.errors import held_back, redact
+
+_DECODER = json.JSONDecoder()
 
 
-def partial_json_string(text: str, start: int) -> str:
-    """Decode a JSON string literal that begins at `start` (after its quote), stopping at
-    its closing quote or where the text ends (mid-escape included)."""
-    out: list[str] = []
-    i = start
-    while i < len(text):
-        ch = text[i]
-        if ch == '"':
-            break
-        if ch != "\\":
-            out.append(ch)
-            i += 1
-            continue
-        if i + 1 >= len(text):
-            break
-        esc = text[i + 1]
-        if esc == "u":
-            digits = text[i + 2:i + 6]
-            if len(digits) < 4:
-                break
-            with contextlib.suppress(ValueError):
-                out.append(chr(int(digits, 16)))
-            i += 6
-            continue
-        out.append(_ESCAPES.get(esc, esc))
-        i += 2
-    if out and "\ud800" <= out[-1] <= "\udbff":
-        out.pop()  # the first half of a pair whose second half has not arrived yet
-    # Join surrogate pairs (\ud83d\ude00 is one emoji); a stray half becomes U+FFFD.
-    return "".join(out).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+def _body_of(document: object) -> str:
+    draft = document.get("draft") if isinstance(document, dict) else None
+    body = draft.get("body") if isinstance(draft, dict) else None
+    return body if isinstance(body, str) else ""
 
 
 class DraftBodyReader:
-    """Feed it streamed deltas; `.body` is the reply body written so far (or '')."""
+    """Feed it streamed deltas; `.body` is the reply body written so far (or '').
+
+    The stream is one JSON document per attempt (a re-ask starts another); the newest
+    document's body wins. Partial JSON is read by pydantic-core (`allow_partial`), which
+    handles escapes and surrogate pairs cut between deltas."""
 
     def __init__(self) -> None:
         self._text = ""
-        self._scanned = 0  # where the search for the next "body" key resumes
-        self._start: int | None = None  # just after the latest "body": " seen
+        self._start = 0  # where the newest document begins
         self.body = ""
 
     def feed(self, delta: str) -> bool:
         """Add a delta; True when the visible body changed."""
         self._text += delta
-        # A key may straddle two deltas: look back a little; a re-ask starts a new document.
-        for found in _BODY_KEY.finditer(self._text, max(0, self._scanned - 16)):
-            self._start = found.end()
-        self._scanned = len(self._text)
-        if self._start is None:
-            return False
-        body = partial_json_string(self._text, self._start)
+        body = self.body
+        while True:
+            start = self._text.find("{", self._start)
+            if start < 0:
+                break
+            try:
+                document, end = _DECODER.raw_decode(self._text, start)
+            except json.JSONDecodeError:  # the newest document is still being written
+                try:
+                    partial = from_json(self._text[start:], allow_partial="trailing-strings")
+                except ValueError:
+                    break
+                body = _body_of(partial) or body
+                break
+            body = _body_of(document) or body
+            self._start = end
         changed = body != self.body
         self.body = body
         return changed
@@ -84,14 +71,25 @@ def _line(event: dict[str, Any]) -> bytes:
 async def ndjson_events(
     run: Callable[[Callable[[str], None]], Awaitable[dict[str, Any]]],
     on_error: Callable[[BaseException], str],
+    secrets: tuple[str | None, ...] = (),
 ) -> AsyncIterator[bytes]:
-    """Run `run(on_text)`; yield text events while it streams, then its result or error."""
+    """Run `run(on_text)`; yield text events while it streams, then its result or error.
+
+    Text events never carry a secret or the start of one: each snapshot is redacted, and a
+    tail that could begin a secret is held back until the next characters decide."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     reader = DraftBodyReader()
+    shown = ""
 
     def on_text(delta: str) -> None:
-        if reader.feed(delta):
-            queue.put_nowait(reader.body)
+        nonlocal shown
+        if not reader.feed(delta):
+            return
+        body = reader.body
+        safe = redact(body[:len(body) - held_back(body, secrets)], secrets)
+        if safe != shown:
+            shown = safe
+            queue.put_nowait(safe)
 
     task = asyncio.ensure_future(run(on_text))
     try:

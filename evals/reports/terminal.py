@@ -16,6 +16,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from agent.output import printable
 from evals.results import CaseResult, RunResult
 
 
@@ -66,12 +67,12 @@ def print_run(run: RunResult, console: Console | None = None, *, worst: int = 8)
     console.print(summary_table(run))
     errors = [(c.id, a.error) for c in run.cases for a in c.attempts if a.error]
     for case_id, error in errors[:5]:
-        console.print(Text(f"  error in {case_id}: {error}", style="red"))
+        console.print(Text(printable(f"  error in {case_id}: {error}"), style="red"))
     bad = worst_cases(run, worst)
     if bad:
         console.print(Text("Worst cases:", style="bold"))
         for case, rubric, score, reason in bad:
-            console.print(Text(f"  {case.id} · {rubric} {score:.2f}: {reason}"))
+            console.print(Text(printable(f"  {case.id} · {rubric} {score:.2f}: {reason}")))
     flaky = [(c.id, n) for c in run.cases for n, st in c.stats.items() if st.flaky]
     if flaky:
         console.print(Text(f"Flaky across {run.repeat} repeats: " +
@@ -81,8 +82,8 @@ def print_run(run: RunResult, console: Console | None = None, *, worst: int = 8)
         console.print(Text(f"Against {comp.baseline}: {len(comp.regressions)} regressions, "
                            f"{len(comp.improvements)} improvements", style="bold"))
         for change in comp.regressions[:10]:
-            console.print(Text(f"  - {change.case} · {change.rubric}: now fails: "
-                               f"{change.reason}", style="red"))
+            console.print(Text(printable(f"  - {change.case} · {change.rubric}: now fails: "
+                                         f"{change.reason}"), style="red"))
         for change in comp.improvements[:10]:
             console.print(Text(f"  + {change.case} · {change.rubric}: now passes",
                                style="green"))
