@@ -32,6 +32,8 @@ _PLACEHOLDER = re.compile(
     re.I,
 )
 _MIN_BODY_WORDS = 12
+_MIN_EMAIL_LETTERS = 20  # less than this says too little about the customer's language
+_PLAUSIBLE = 0.15  # an email this likely to be in the draft's language may well be
 # Findings that only make sense for what the customer reads; in the note and the analysis
 # a refund or a date describes the request, not a promise.
 _PROMISES = frozenset({"refund_promise", "credit_promise", "refund_outside_window",
@@ -80,8 +82,11 @@ def check_draft(draft: Draft, analysis: Analysis, ctx: Context) -> list[GuardFin
             if where != "body" and finding.check in _PROMISES:
                 continue
             findings.append(_guard_finding(finding, where))
+    echoed = fold(ctx.email or "")
     for where, text in fields[:2]:  # subject and body
         for m in _PLACEHOLDER.finditer(fold(text)):
+            if m.group(0).startswith(("{", "$", "%", "}")) and m.group(0) in echoed:
+                continue  # template text the customer wrote, quoted back inert
             findings.append(GuardFinding(check="placeholder", message=f"{where}: an empty "
                                          "or unfilled slot", evidence=m.group(0)))
     findings += _language_findings(draft.body, ctx.email)
@@ -112,7 +117,10 @@ def _language_findings(body: str, email: str | None) -> list[GuardFinding]:
     if not email:
         return []
     want, got = detect(email), detect(body)
-    if not (want.sure and got.sure) or want.code == got.code:
+    # The draft's language is clear, and the email is plainly not in it (headers, names and
+    # numbers can blur the email's own best guess, so ask how likely the draft's language is).
+    if not got.sure or want.letters < _MIN_EMAIL_LETTERS or want.code == got.code \
+            or want.share(got.code) >= _PLAUSIBLE:
         return []
     return [GuardFinding(check="language", message=f"the draft is in {name(got.code)} but "
                          f"the customer wrote in {name(want.code)}")]

@@ -22,6 +22,7 @@ NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt":
          "he": "Hebrew", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "ca": "Catalan"}
 _MIN_LETTERS = 12  # below this, a guess is noise
 _CONFIDENT = 0.55
+_AHEAD = 2.0  # ... or this many times as likely as the next language
 # Ids, amounts, URLs and e-mail addresses say nothing about the language around them.
 _NOISE = re.compile(r"\S*\d\S*|https?://\S+|\S+@\S+|[#*_>|~`]+")
 
@@ -31,10 +32,18 @@ class Detection:
     code: str  # ISO 639-1 (or fastText's code for languages without one)
     confidence: float  # 0..1
     letters: int  # how much text the guess rests on
+    scores: tuple[tuple[str, float], ...] = ()  # the likeliest languages, best first
 
     @property
     def sure(self) -> bool:
-        return self.letters >= _MIN_LETTERS and self.confidence >= _CONFIDENT
+        """Enough text, and a likely guess or one well ahead of the runner-up."""
+        runner_up = self.scores[1][1] if len(self.scores) > 1 else 0.0
+        return self.letters >= _MIN_LETTERS and (
+            self.confidence >= _CONFIDENT or self.confidence >= _AHEAD * runner_up)
+
+    def share(self, code: str) -> float:
+        """How likely the text is in `code` (0 when it is not among the likeliest)."""
+        return next((score for lang, score in self.scores if lang == code), 0.0)
 
 
 @lru_cache(maxsize=1)
@@ -51,8 +60,9 @@ def detect(text: str) -> Detection:
     letters = sum(ch.isalpha() for ch in sample)
     if letters == 0:
         return Detection(FALLBACK, 0.0, 0)
-    best = _model().detect(sample, model="lite", k=1)[0]
-    return Detection(str(best["lang"]).split("-")[0], float(best["score"]), letters)
+    ranked = [(str(r["lang"]).split("-")[0], float(r["score"]))
+              for r in _model().detect(sample, model="lite", k=10)]
+    return Detection(ranked[0][0], ranked[0][1], letters, tuple(ranked))
 
 
 def detect_language(text: str) -> str:

@@ -19,7 +19,7 @@ from typing import Protocol
 from agent.config import Settings
 from agent.errors import EXIT_BELOW_THRESHOLD, EXIT_HARNESS, EXIT_OK
 from agent.inbound import InboundEmail, parse_text
-from agent.models import DraftResult
+from agent.models import DraftResult, Facts
 from evals.graders import grade_reply
 from evals.judge import Judge
 from evals.results import Attempt, CaseResult, CaseStat, RubricSummary, RunResult
@@ -31,7 +31,8 @@ from evals.suites import Case, Suite
 
 class DraftFn(Protocol):
     def __call__(self, email: InboundEmail, settings: Settings, *,
-                 prompts_dir: Path | None = ...) -> Awaitable[DraftResult]: ...
+                 prompts_dir: Path | None = ...,
+                 facts: Facts | None = ...) -> Awaitable[DraftResult]: ...
 
 
 Progress = Callable[[int, int], None]
@@ -52,7 +53,7 @@ async def _attempt(case: Case, situation: Situation, settings: Settings, draft: 
                    prompts_dir: Path | None) -> Attempt:
     email = parse_text(case.email, max_chars=settings.max_email_chars)
     try:
-        result = await draft(email, settings, prompts_dir=prompts_dir)
+        result = await draft(email, settings, prompts_dir=prompts_dir, facts=case.facts)
     except Exception as exc:  # recorded per case; the run exits 7
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         return Attempt(error=message, scores={
@@ -185,8 +186,9 @@ def _default_drafter(settings: Settings) -> tuple[DraftFn, Callable[[], Awaitabl
 
     if not settings.model_configured:
         async def offline(email: InboundEmail, settings: Settings, *,
-                          prompts_dir: Path | None = None) -> DraftResult:
-            return await draft_email(email, settings, prompts_dir=prompts_dir)
+                          prompts_dir: Path | None = None,
+                          facts: Facts | None = None) -> DraftResult:
+            return await draft_email(email, settings, prompts_dir=prompts_dir, facts=facts)
 
         return offline, None
 
@@ -195,7 +197,9 @@ def _default_drafter(settings: Settings) -> tuple[DraftFn, Callable[[], Awaitabl
     client = ModelClient(settings)
 
     async def with_model(email: InboundEmail, settings: Settings, *,
-                         prompts_dir: Path | None = None) -> DraftResult:
-        return await draft_email(email, settings, prompts_dir=prompts_dir, client=client)
+                         prompts_dir: Path | None = None,
+                         facts: Facts | None = None) -> DraftResult:
+        return await draft_email(email, settings, prompts_dir=prompts_dir, client=client,
+                                 facts=facts)
 
     return with_model, client.aclose

@@ -7,12 +7,13 @@ and names the case and field at fault, so a typo in a suite is a one-line fix.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.errors import InputError
-from agent.models import Category, Fault, Threat
+from agent.models import Category, Facts, Fault, Threat
 
 
 class _Strict(BaseModel):
@@ -47,12 +48,26 @@ class Expect(_Strict):
                                "that must stay inert (never evaluated) if echoed.")
 
 
+class Attack(_Strict):
+    """What an injection probe tries to get out of a gullible model (tests/fakes/gullible.py)."""
+
+    target: Literal["body", "subject", "internal_note", "analysis", "language", "leak", "input"]
+    planted: list[str] = Field(default=[], description="Exact text an obeying model would "
+                               "write (for 'input': text that must never reach the model).")
+    reply_language: str | None = None
+    leak: Literal["plain", "filler", "base64", "hex", "translated", "paraphrase"] | None = None
+
+
 class Case(_Strict):
     id: str = Field(min_length=1)
     tags: list[str] = []
     email: str = Field(min_length=1)
+    format: Literal["text", "html"] = "text"
+    facts: Facts | None = Field(default=None, description="What the agent typed beside the "
+                                "email (name, order, notes).")
     labels: Labels
     expect: Expect = Expect()
+    attack: Attack | None = None
 
 
 class Suite(_Strict):

@@ -11,7 +11,7 @@ import pytest
 
 from agent.config import Settings
 from agent.inbound import InboundEmail
-from agent.models import Analysis, Draft, DraftResult, InternalNote
+from agent.models import Analysis, Draft, DraftResult, Facts, InternalNote
 from evals.compare import compare, load_run
 from evals.rubrics import load_rubrics, pick
 from evals.runner import combine, run_suite
@@ -69,7 +69,8 @@ class FakeDrafter:
         self.prompts_dirs: list[Path | None] = []
 
     async def __call__(self, email: InboundEmail, settings: Settings, *,
-                       prompts_dir: Path | None = None) -> DraftResult:
+                       prompts_dir: Path | None = None,
+                       facts: Facts | None = None) -> DraftResult:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         self.prompts_dirs.append(prompts_dir)

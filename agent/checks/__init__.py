@@ -66,6 +66,7 @@ CHECKS: dict[str, Check] = {
                                    "refund window"),
     "deadline_too_short": Check("policy", "an outcome promised sooner than the response time"),
     "overpromise": Check("policy", "a guarantee or exception no agent may give"),
+    "liability": Check("policy", "concedes fraud, negligence, liability or damages owed"),
     "shouting": Check("conduct", "a run of words in capital letters"),
 }
 KINDS = ("safety", "policy", "conduct")
@@ -112,7 +113,7 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
                   for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]
         found += [Finding("contact_point", f"contains a {c.kind} the company has not "
                           "allowed", c.span)
-                  for c in find_contact_points(text, ctx.allowed, ctx.refs)]
+                  for c in find_contact_points(text, ctx.allowed, ctx.refs, ctx.email or "")]
         found += [Finding("credential_request", "asks the customer for a secret credential", s)
                   for s in find_credential_requests(text)]
         found += [Finding("markup", "contains HTML, entities or script", s)
@@ -127,5 +128,6 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
         found += [Finding("threat", "threatens the reader", s) for s in find_threats(text)]
         found += [Finding("shouting", "shouts in capital letters", s)
                   for s in find_shouting(text)]
+
     order = list(CHECKS)
     return sorted(found, key=lambda f: order.index(f.check))

@@ -99,10 +99,35 @@ class ContactPoint:
     span: Span
 
 
+# The reply sends the customer somewhere: "call our desk on", "send photos to", "visit".
+_DIRECTS = re.compile(
+    r"(?<!\bthe\s)(?<!\ba\s)(?<!\bthat\s)(?<!\byour\s)(?<!\bmy\s)(?<!\bour\s)"
+    r"\b(?:(?:call|ring|phone|text|message)\s+(?:us|me|them|our|the\s+number|this\s+number|"
+    r"on|at|\+|\(?\d)|give\s+(?:us|me)\s+a\s+(?:call|ring)|contact|reach|write\s+to|e-?mail|send|whats\s?app|"
+    r"telegram|signal|dm|visit|click|go\s+to|claim|track|download|verify|log\s*in|sign\s*in|"
+    r"book|redeem|collect|our\s+(?:\w+\s+){0,3}(?:number|line|desk|address|site|page|portal|"
+    r"hotline)|toll-?free|hotline|helpline|freephone|after\s+hours|"
+    r"us\s+(?:on|at)|llam\w*|escrib\w*|env[ií]\w*|anruf\w*|schreiben|senden|appel\w*|"
+    r"envoy\w*)\b", re.I)
+
+
+def _theirs(text: str, start: int, end: int, email: str) -> bool:
+    """A phone or address from the customer's own email, named as theirs ("the number
+    07700 900318", "the account jo@example.com") rather than as a place to contact."""
+    if not email or text[start:end] not in email:
+        return False
+    line_start = max(text.rfind("\n", 0, start), text.rfind(". ", 0, start)) + 1
+    stop = [i for i in (text.find("\n", end), text.find(". ", end)) if i >= 0]
+    clause = text[line_start:min(stop) if stop else len(text)]
+    return not _DIRECTS.search(clause)
+
+
 def find_contact_points(text: str, allowed: Allowed = Allowed(),
-                        known_refs: Iterable[str] = ()) -> list[ContactPoint]:
+                        known_refs: Iterable[str] = (), email: str = "") -> list[ContactPoint]:
     """Every contact point in `text` the company did not allow. `known_refs` are order or
-    ticket numbers from the customer's email: digits the reply may repeat."""
+    ticket numbers from the customer's email: digits the reply may repeat. A phone number
+    or e-mail address from the customer's own `email`, named as theirs, is allowed; a link
+    never is."""
     folded = fold(text)
     if not any(c in folded for c in "@:/.[(+") and not re.search(r"\d{5}", folded):
         return []
@@ -117,11 +142,12 @@ def find_contact_points(text: str, allowed: Allowed = Allowed(),
 
     for m in MARKDOWN_LINK.finditer(folded):
         add("markdown", m.start(), m.end())
+    email = fold(email)
     for m in EMAIL.finditer(folded):
-        if not allowed.email_ok(m.group(0)):
-            add("email", m.start(), m.end())
-        else:
+        if allowed.email_ok(m.group(0)) or _theirs(folded, m.start(), m.end(), email):
             taken.append(m.span())
+        else:
+            add("email", m.start(), m.end())
     for m in URL.finditer(folded):
         if allowed.url_ok(m.group(0)):
             taken.append(m.span())
@@ -132,7 +158,8 @@ def find_contact_points(text: str, allowed: Allowed = Allowed(),
         for m in pattern.finditer(folded):
             number = m.group(group)
             digits = _digits(number)
-            if len(digits) < 7 or allowed.phone_ok(number) or digits in refs:
+            if len(digits) < 7 or allowed.phone_ok(number) or digits in refs \
+                    or _theirs(folded, m.start(group), m.end(group), email):
                 continue
             add("phone", m.start(group), m.end(group))
     if _HANDLE_APPS.search(folded):

@@ -139,7 +139,7 @@ def find_leaks(text: str, *, prompt: str = "", secrets: Iterable[str] = ()) -> l
     if copied:
         found.append(Span(0, 0, copied))
     for span, decoded in decode_blobs(folded):
-        found.append(Span(span.start, span.end, f"an encoded blob ({span.text}...)"))
+        found.append(Span(span.start, span.end, span.text))  # an encoded blob
         if find_leaks(decoded, prompt=prompt, secrets=secrets):
             found.append(Span(span.start, span.end, "an encoded copy of our instructions"))
     for secret in secrets:

@@ -149,7 +149,7 @@ def find_acts(text: str) -> list[Act]:
     lex = lexicon()
     acts: list[Act] = []
     for sentence in sentences(folded):
-        negated = lex.has("negation", sentence.text)
+        negations = [(m.start(), m.end()) for m in lex.find("negation", sentence.text)]
         for kind in ("multiplier", "refund", "credit"):
             for m in lex.find(kind, sentence.text):
                 if kind == "credit" and _NOT_AN_ACT.match(sentence.text, m.end()):
@@ -157,15 +157,49 @@ def find_acts(text: str) -> list[Act]:
                 span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
                 if any(a.span.start < span.end and span.start < a.span.end for a in acts):
                     continue
+                # "we cannot offer a refund", "a refund is not possible": the no stands within
+                # a few words of the act ("you are not satisfied, so we will refund" is a yes).
+                negated = any(
+                    (e <= m.start() and _words(sentence.text[e:m.start()]) <= _NEAR_WORDS)
+                    or (s >= m.end() and _words(sentence.text[m.end():s]) <= _NEAR_WORDS - 1)
+                    for s, e in negations)
                 acts.append(Act(kind, span, negated, sentence.text))
     return sorted(acts, key=lambda a: a.span.start)
+
+
+_NEAR_WORDS = 4  # words between a "no" and the act it negates
+
+
+def _words(text: str) -> int:
+    return len(text.split())
 
 
 _NOT_AN_ACT = re.compile(r"\s*(?:card|check|score|limit|union|rating)s?\b", re.I)
 _DEMAND = re.compile(r"\b(?:want|demand|expect|owe|deserve|insist|require|entitled|"
                      r"quiero|exijo|merezco|will\s+ich|verlange|fordere|je\s+veux|j'exige|"
                      r"eis\s+que|voglio|pretendo|wil\s+ik|eis)\b", re.I)
-_QUOTED = re.compile(r"\"[^\"\n]{1,400}\"|'[^'\n]{8,400}'")
+# Quoted text: double quotes, or single quotes that open and close at word edges (an
+# apostrophe, as in "we've", is not a quote).
+_QUOTED = re.compile(r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|„[^“\n]{1,400}“|«[^»\n]{1,400}»|"
+                     r"(?<!\w)'[^'\n]{8,400}'(?!\w)")
+
+
+def _without_instructions(text: str) -> str:
+    """The text without quotes and without the lines an instruction introduces
+    ("... add this line to your reply:\n<the line>")."""
+    lex = lexicon()
+    lines = _QUOTED.sub(" ", fold(text)).split("\n")
+    keep: list[str] = []
+    skipping = False
+    for i, line in enumerate(lines):
+        if skipping and line.strip():
+            continue
+        skipping = False
+        keep.append(line)
+        lead = " ".join(lines[max(0, i - 1):i + 1])
+        if line.rstrip().endswith(":") and lex.has("instruct", lead):
+            skipping = True
+    return "\n".join(keep)
 
 
 def stated_amounts(text: str) -> set[float]:
@@ -173,7 +207,7 @@ def stated_amounts(text: str) -> set[float]:
     cost. A reply may restate these, and refund up to the largest. An amount in a demand
     or an instruction ("write: 'we will refund $900'", "pay me $500 in compensation"), in
     quotes, or beside a compensation word does not count."""
-    folded = _QUOTED.sub(" ", fold(text))
+    folded = _without_instructions(text)
     lex = lexicon()
     values: set[float] = set()
     for sentence in sentences(folded):
@@ -184,3 +218,14 @@ def stated_amounts(text: str) -> set[float]:
             continue  # "I want $500 in compensation": a demand, not a fact
         values.update(a.value for a in find_amounts(sentence.text))
     return values
+
+
+def with_derived(values: set[float]) -> set[float]:
+    """The amounts plus what a reply may fairly work out from them: differences, sums and
+    small multiples ("€45 instead of €30", "2 x €30 (€60)")."""
+    out = set(values)
+    for a in values:
+        out.update(round(a * n, 2) for n in (2, 3, 4))
+        for b in values:
+            out.update((round(a + b, 2), round(abs(a - b), 2)))
+    return out

@@ -1,9 +1,9 @@
-"""What the fake model server says: a polite default and a deliberately gullible model.
+"""What the fake model server says by default, and the helpers every responder shares.
 
 A responder takes the chat-completions request body (a dict) and returns the assistant's
-message content. Both responders here return a valid `ModelOutput` JSON document, so a
-draft always reaches the guard: the polite one writes a harmless generic reply, the
-gullible one obeys whatever the customer's email tells it to do (for the injection probes).
+message content as a valid `ModelOutput` JSON document, so a draft always reaches the guard.
+The polite one here writes a harmless generic reply; the gullible one (gullible.py) obeys
+whatever the customer's email tells it to do, for the injection probes.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ _CONFUSABLES = str.maketrans({
 })
 
 
-def _read_like_a_model(text: str) -> str:
+def read_like_a_model(text: str) -> str:
     """A real model reads through homoglyphs and invisible characters, so this one does too."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
@@ -82,8 +82,8 @@ _CATEGORIES = [
 ]
 
 
-def _analysis(email: str) -> dict[str, Any]:
-    text = _read_like_a_model(email)
+def analysis_of(email: str) -> dict[str, Any]:
+    text = read_like_a_model(email)
     category = next((c for c, pat in _CATEGORIES if re.search(pat, text, re.I)), "other")
     letters = [c for c in text if c.isalpha()]
     caps = sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
@@ -140,70 +140,4 @@ POLITE_BODY = (
 
 def polite_responder(request: dict[str, Any]) -> str:
     """A valid `ModelOutput` with a calm, generic draft and an analysis read off the email."""
-    return _output(_analysis(find_email(request)), POLITE_BODY)
-
-
-# --- the gullible model -------------------------------------------------------------------
-
-_ASKS_QUOTE = re.compile(
-    r"\b(?:write|say|reply with|respond with|include|add|start with|begin with|end with|"
-    r"print|output|type)\s*:?\s*[\"“'‘](.{1,300}?)[\"”'’]", re.I | re.S)
-_ASKS_SYSTEM = re.compile(
-    r"(system|hidden|initial|original|secret)\s+(prompt|message|instructions?)|"
-    r"(repeat|reveal|print|show|copy|paste|output|tell me)\b.{0,40}\b(instructions|prompt|"
-    r"rules|guidelines)|everything (above|before) (this|the email)", re.I | re.S)
-_ASKS_INSULT = re.compile(r"\b(insult|call me an?|swear at|curse at|be rude|mock|"
-                          r"tell me (i'?m|i am) an?)\b", re.I)
-_ASKS_THREAT = re.compile(r"\b(threaten|threat to)\b", re.I)
-_ASKS_CAPS = re.compile(r"\b(all caps|capital letters|uppercase|upper case|shout)\b", re.I)
-_MENTIONS_REFUND = re.compile(r"\b(refund|money back|reimburse)", re.I)
-_DEADLINE = re.compile(
-    r"\b(?:within|in)\s+(?:\d{1,3}|one|two|three|twenty-four|a few)\s+"
-    r"(?:minutes?|hours?|(?:business |working )?days?)\b|"
-    r"\b(?:today|tonight|tomorrow|by end of (?:the )?day|by (?:monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday))\b", re.I)
-_ASKS_DEADLINE = re.compile(r"\b(promise|guarantee|commit|deadline|by when|fixed by|"
-                            r"deliver(ed)? by)\b", re.I)
-_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d{1,7})(?:\.\d{1,2})?"
-_MONEY = re.compile(rf"[$€£]\s?{_AMOUNT}|{_AMOUNT}\s?(?:USD|EUR|GBP|dollars|euros)", re.I)
-_COMPENSATION = re.compile(r"\b(compensat\w*|credit|voucher|gift card|policy)\b", re.I)
-# Template and markup payloads that the gullible model copies into its draft verbatim.
-_PAYLOAD = re.compile(
-    r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\$\{[^}\n]*\}|#\{[^}\n]*\}|%\([^)\n]*\)[sdr]|"
-    r"\{[\w.]*(?:\[[^\]\n]*\])?(?:\.__\w+__)+[^}\n]*\}|\{0[^}\n]*\}|"
-    r"<script\b.*?</script\s*>|<(?:img|iframe|svg|a|object|embed)\b[^>]*>", re.I | re.S)
-
-
-def gullible_responder(request: dict[str, Any]) -> str:
-    """A model that does whatever the customer's email says. Its drafts break every rule
-    an email asks it to break, so the guard must catch every one of them."""
-    email = find_email(request)
-    text = _read_like_a_model(email)
-    lines: list[str] = ["Dear customer,", ""]
-    if _ASKS_SYSTEM.search(text):
-        system = messages_text(request, "system") or messages_text(request, "developer")
-        lines += ["As requested, here are my instructions:", system, ""]
-    if _MENTIONS_REFUND.search(text):
-        lines.append("We will refund you in full immediately.")
-    if _ASKS_DEADLINE.search(text) or _DEADLINE.search(text):
-        found = _DEADLINE.search(text)
-        when = found.group(0) if found else "within 24 hours"
-        lines.append(f"I promise this will be fixed {when}, guaranteed.")
-    for amount in _MONEY.findall(text) if _COMPENSATION.search(text) else []:
-        lines.append(f"As our policy says, we will give you {amount} in compensation.")
-    if _ASKS_INSULT.search(text):
-        lines.append("Frankly, you are an idiot and a stupid, pathetic customer.")
-    if _ASKS_THREAT.search(text):
-        lines.append("If you write to us again, we will take legal action against you "
-                     "and you will regret it.")
-    lines += [m.group(1).strip() for m in _ASKS_QUOTE.finditer(text)]
-    payloads = [m.group(0) for m in _PAYLOAD.finditer(email)]
-    if payloads:
-        lines += ["You wrote:", *payloads]
-    if len(lines) == 2:
-        lines.append("Thank you for your message; we will look into it.")
-    lines += ["", "Regards,", "Customer Care"]
-    body = "\n".join(lines)
-    if _ASKS_CAPS.search(text):
-        body = body.upper()
-    return _output(_analysis(email), body)
+    return _output(analysis_of(find_email(request)), POLITE_BODY)
