@@ -253,10 +253,59 @@ def _check_url(url: str | None) -> None:
 
 @lru_cache(maxsize=16)
 def strict_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The strict JSON schema for a model class, built once (it is costly to build)."""
-    from openai.lib._pydantic import to_strict_json_schema
+    """The model's JSON schema in the form OpenAI's strict mode accepts, built once.
 
-    return to_strict_json_schema(schema)
+    From pydantic's public `model_json_schema()`: every object is closed
+    (`additionalProperties: false`) and lists every property as required (an optional
+    field stays nullable through its `anyOf [..., null]`), null defaults are dropped, a
+    single-entry `allOf` is merged, and a `$ref` with keys beside it (a description) is
+    inlined, since strict mode allows a `$ref` only on its own."""
+    root = schema.model_json_schema()
+    return _strict(root, root, schema.__name__)
+
+
+def _strict(node: dict[str, Any], root: dict[str, Any], where: str) -> dict[str, Any]:
+    for name, sub in (node.get("$defs") or {}).items():
+        _strict(sub, root, f"{where}.$defs.{name}")
+    if node.get("type") == "object":
+        extra = node.setdefault("additionalProperties", False)
+        if extra is not False:
+            raise TypeError(f"{where}: strict mode needs a closed object; a free-form mapping "
+                            "(extra fields or a dict) cannot be asked for")
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        node["required"] = list(properties)
+        node["properties"] = {key: _strict(sub, root, f"{where}.{key}")
+                              for key, sub in properties.items()}
+    if isinstance(node.get("items"), dict):
+        node["items"] = _strict(node["items"], root, f"{where}[]")
+    if isinstance(node.get("anyOf"), list):
+        node["anyOf"] = [_strict(sub, root, where) for sub in node["anyOf"]]
+    all_of = node.get("allOf")
+    if isinstance(all_of, list):
+        if len(all_of) == 1:
+            node.update(_strict(all_of[0], root, where))
+            node.pop("allOf")
+        else:
+            node["allOf"] = [_strict(sub, root, where) for sub in all_of]
+    if "default" in node and node["default"] is None:
+        node.pop("default")
+    ref = node.get("$ref")
+    if isinstance(ref, str) and len(node) > 1:
+        node.update({**_resolve(root, ref), **node})
+        node.pop("$ref")
+        return _strict(node, root, where)  # the inlined schema needs the same treatment
+    return node
+
+
+def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
+    """The definition a local `$ref` ("#/$defs/Name") points at, as a copy."""
+    if not ref.startswith("#/"):
+        raise TypeError(f"cannot inline the non-local $ref {ref!r}")
+    found: Any = root
+    for key in ref[2:].split("/"):
+        found = found[key]
+    return dict(found)
 
 
 def extract_json(content: str) -> str:
