@@ -31,22 +31,22 @@ async def draft_email(
     email: InboundEmail,
     settings: Settings,
     *,
+    client: ModelClient | None,
     tone: Tone | None = None,
     facts: Facts | None = None,
     prompts_dir: Path | None = None,
-    client: ModelClient | None = None,
     today: dt.date | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> DraftResult:
-    """Draft one reply. Raises ModelError when the model fails and no fallback is set.
+    """Draft one reply with `client`, or offline when it is None. Raises ModelError when
+    the model fails and no fallback is set.
 
+    The client belongs to the caller: `agent.session.Session` makes and closes it.
     `prompts_dir` overrides the settings' template directory (A/B runs use it)."""
     if prompts_dir is not None:
         settings = settings.model_copy(update={"prompts_dir": prompts_dir})
-    if client is None and not settings.model_configured:
+    if client is None:
         return compose_offline(email, settings, tone=tone, facts=facts, today=today)
-    owned = client is None
-    client = client or ModelClient(settings)
     try:
         return await _draft_with_model(email, settings, client, tone=tone, facts=facts,
                                        today=today, on_text=on_text)
@@ -56,9 +56,6 @@ async def draft_email(
         result = compose_offline(email, settings, tone=tone, facts=facts, today=today)
         result.notice = f"The model failed ({exc.message}); composed offline instead."
         return result
-    finally:
-        if owned:
-            await client.aclose()
 
 
 async def _draft_with_model(

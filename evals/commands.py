@@ -153,24 +153,20 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
 
 async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurrency: int,
                repeat: int, prompts_dir: Path | None, update: Any, label: str) -> Any:
+    from agent.session import Session
     from evals.runner import run_suite
 
-    judge = None
-    client = None
-    if use_judge:
-        from agent.llm import ModelClient
-        from evals.judge import Judge
-        from evals.judge_cache import JudgeCache, default_cache_dir
+    async with Session(settings) as session:
+        judge = None
+        if use_judge and session.client is not None:
+            from evals.judge import Judge
+            from evals.judge_cache import JudgeCache, default_cache_dir
 
-        client = ModelClient(settings)
-        judge = Judge(client, cache=JudgeCache(default_cache_dir()), policy=settings.policy)
-    try:
-        return await run_suite(suite, settings, rubrics, judge=judge, concurrency=concurrency,
-                               repeat=repeat, prompts_dir=prompts_dir, on_progress=update,
-                               label=label)
-    finally:
-        if client is not None:
-            await client.aclose()
+            judge = Judge(session.client, cache=JudgeCache(default_cache_dir()),
+                          policy=settings.policy)
+        return await run_suite(suite, settings, rubrics, draft=session.draft, judge=judge,
+                               concurrency=concurrency, repeat=repeat, prompts_dir=prompts_dir,
+                               on_progress=update, label=label)
 
 
 @eval_group.command("calibrate")

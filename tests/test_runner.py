@@ -68,7 +68,7 @@ class FakeDrafter:
         self.max_in_flight = 0
         self.prompts_dirs: list[Path | None] = []
 
-    async def __call__(self, email: InboundEmail, settings: Settings, *,
+    async def __call__(self, email: InboundEmail, *,
                        prompts_dir: Path | None = None) -> DraftResult:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)

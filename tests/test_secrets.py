@@ -12,10 +12,10 @@ import pytest
 import respx
 
 from agent.config import ModelSettings, Settings
-from agent.drafter import draft_email
 from agent.errors import ModelError
 from agent.inbound import parse_text
 from agent.llm import ModelClient
+from agent.session import Session
 from tests.cli_helpers import run_cli
 from tests.conftest import ROOT, good_output
 from tests.fakes.model_server import FakeModelServer
@@ -40,7 +40,8 @@ def canary_key(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_draft_that_echoes_the_key_is_flagged_and_redacted() -> None:
     with FakeModelServer(responder=echoing_responder) as srv:
         settings = Settings(model=ModelSettings(base_url=srv.base_url))
-        result = await draft_email(parse_text(LATE.read_text()), settings)
+        async with Session(settings) as session:
+            result = await session.draft(parse_text(LATE.read_text()))
         headers = {k.lower(): v for k, v in srv.request_headers[0].items()}
         assert headers["authorization"] == f"Bearer {CANARY}"  # the key really was in use
     assert result.flagged and any(f.check == "leak" for f in result.guard)

@@ -10,6 +10,7 @@ The API key stays on the server: no route returns it and every JSON body is reda
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 
 from agent.config import Settings
-from agent.drafter import draft_email
 from agent.errors import redact
 from agent.inbound import parse_text
+from agent.session import Session
 from agent.web.feedback import FeedbackStore
 from agent.web.http_errors import (
     BodyLimit,
@@ -61,9 +62,17 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
                allowed_hosts: list[str] | None = None) -> FastAPI:
     """Build the app. allowed_hosts guards against DNS rebinding (default: loopback names)."""
     store = FeedbackStore(db_path)
+    session = Session(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with session:  # one model client for every request; closed at shutdown
+            yield
+
     app = FastAPI(title="calmreply agent desk", version=_version(), docs_url=None,
                   redoc_url=None, description="Draft calm replies to hostile customer "
-                  "emails and score them against the de-escalation rubrics.")
+                  "emails and score them against the de-escalation rubrics.",
+                  lifespan=lifespan)
 
     def secrets() -> tuple[str | None, ...]:
         return (settings.api_key,)
@@ -76,8 +85,7 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
 
     async def draft(req: DraftRequest, on_text: Callable[[str], None] | None) -> dict[str, Any]:
         email = parse_text(req.email, max_chars=settings.max_email_chars)
-        result = await draft_email(email, settings, tone=req.tone, facts=req.facts(),
-                                   on_text=on_text)
+        result = await session.draft(email, tone=req.tone, facts=req.facts(), on_text=on_text)
         payload: dict[str, Any] = result.model_dump(mode="json")
         payload["draft_id"] = await run_in_threadpool(
             store.add_draft, email=req.email, draft=result.draft.body,
