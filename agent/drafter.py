@@ -21,6 +21,7 @@ from agent.language import detect_language
 from agent.llm import ModelClient
 from agent.messages import draft_messages, revise_message
 from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage
+from agent.prompting import template_errors
 
 OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
                   "read it through before sending.")
@@ -116,8 +117,9 @@ def compose_offline(
     from agent.offline.composer import compose
 
     analysis = analyze(email, facts)
-    draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
-                    today=today or dt.date.today())
+    with template_errors(settings.prompts_dir):
+        draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
+                        today=today or dt.date.today())
     findings = check_draft(draft, analysis, guard_context(settings, email, facts))
     notice = OFFLINE_NOTICE + (" " + TRUNCATED_NOTICE if email.truncated else "")
     return DraftResult(source="offline", model=None, analysis=analysis, draft=draft,
