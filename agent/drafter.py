@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from agent.prompting import template_errors
 OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
                   "read it through before sending.")
 TRUNCATED_NOTICE = "The email was longer than the limit and was cut; read the full original."
+log = logging.getLogger("calmreply.drafter")
 
 
 async def draft_email(
@@ -54,6 +56,7 @@ async def draft_email(
     except ModelError as exc:
         if not settings.model.fallback_offline:
             raise
+        log.info("the model failed (%s); composing offline instead", exc.message)
         result = compose_offline(email, settings, tone=tone, facts=facts, today=today)
         result.notice = f"The model failed ({exc.message}); composed offline instead."
         return result
@@ -84,6 +87,9 @@ async def _draft_with_model(
     findings = guard(output)
     revisions = 0
     while findings and revisions < settings.model.max_revisions:
+        log.info("the guard flagged the draft (%s); asking the model to revise (%d of %d)",
+                 ", ".join(sorted({f.check for f in findings})), revisions + 1,
+                 settings.model.max_revisions)
         convo = [*messages,
                  {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
                  revise_message(findings, settings.prompts_dir)]
