@@ -33,7 +33,14 @@ from agent.web.http_errors import (
     json_response,
     message_for,
 )
-from agent.web.schemas import DraftRequest, FeedbackRequest, GradeRequest
+from agent.web.schemas import (
+    DraftRequest,
+    DraftResponse,
+    FeedbackRequest,
+    GradeRequest,
+    GradeResponse,
+    error_responses,
+)
 from agent.web.scoring import ScoringUnavailable, score_reply
 from agent.web.streaming import ndjson_events
 
@@ -116,13 +123,15 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
             "max_input_bytes": settings.max_input_bytes,
         }, secrets())
 
-    @app.post("/api/draft", tags=["draft"])
+    @app.post("/api/draft", tags=["draft"], response_model=DraftResponse,
+              responses=error_responses(400, 413, 422, 500, 502, 503))
     async def draft_json(req: DraftRequest) -> Response:
         """Draft a reply: the `calmreply draft --json` result, plus `draft_id`, `scores`
         (one `calmreply grade` line's scores) and `scores_error` (why scores are missing)."""
         return json_response(await draft(req, None), secrets())
 
-    @app.post("/api/draft/stream", tags=["draft"])
+    @app.post("/api/draft/stream", tags=["draft"],
+              responses=error_responses(400, 413, 422, 500))
     async def draft_stream(req: DraftRequest) -> StreamingResponse:
         """Like /api/draft, as NDJSON: `{"type": "text", "text": <reply so far>}` lines while
         a model writes, then `{"type": "result", "result": ...}` or `{"type": "error"}`."""
@@ -136,14 +145,16 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 
-    @app.post("/api/grade", tags=["grade"])
+    @app.post("/api/grade", tags=["grade"], response_model=GradeResponse,
+              responses=error_responses(400, 413, 422, 500, 503))
     async def grade(req: GradeRequest) -> Response:
         """Score one reply: a `calmreply grade` line in, a `calmreply grade` line out."""
         scores = await score_reply(req.reply, req.email, record_id=req.id, rubrics=req.rubrics,
                                    policy=settings.policy)
         return json_response({"id": req.id, "scores": scores}, secrets())
 
-    @app.post("/api/feedback", tags=["feedback"], status_code=201)
+    @app.post("/api/feedback", tags=["feedback"], status_code=201,
+              responses=error_responses(400, 413, 422, 500))
     def feedback(req: FeedbackRequest) -> Response:
         """Rate a draft (thumbs up or down, with a comment) for the prompt owners."""
         feedback_id = store.add_feedback(rating=req.rating, comment=req.comment,
