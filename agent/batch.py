@@ -20,16 +20,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from agent.config import Settings
 from agent.errors import CalmreplyError, InputError, redact
 from agent.files import read_bytes
 from agent.inbound import parse_text
 from agent.jsonl import read_jsonl
-from agent.models import DraftResult, Facts
+from agent.models import DraftResult, Facts, Tone
+
+if TYPE_CHECKING:
+    from agent.session import Session
 
 
 class BatchItem(BaseModel):
@@ -168,17 +170,14 @@ async def run_batch(
     return summary
 
 
-def make_drafter(settings: Settings, tone: Any = None) -> tuple[Drafter, Any]:
-    """The per-item draft function over one shared model client (None offline)."""
-    from agent.drafter import draft_email
-    from agent.llm import ModelClient
-
-    client = ModelClient(settings) if settings.model_configured else None
+def make_drafter(session: Session, tone: Tone | None = None) -> Drafter:
+    """The per-item draft function over the session's one model client."""
+    settings = session.settings
 
     async def draft(item: BatchItem) -> DraftResult:
         email = parse_text(item.email, max_chars=settings.max_email_chars)
         facts = Facts(customer_name=item.customer_name, order_id=item.order_id) \
             if item.customer_name or item.order_id else None
-        return await draft_email(email, settings, tone=tone, facts=facts, client=client)
+        return await session.draft(email, tone=tone, facts=facts)
 
-    return draft, client
+    return draft

@@ -2,7 +2,9 @@
 
 Subcommands live in their own modules and are imported only when run, so
 `calmreply --help` starts fast. Every calmreply error is printed as one line
-(`error: ...`) with its exit code; no traceback reaches the user.
+(`error: ...`) with its exit code; no traceback reaches the user. `-v` logs what the
+model client does (retries, step-downs, re-asks, guard revisions) to stderr; `-vv`
+adds every request.
 """
 
 from __future__ import annotations
@@ -54,8 +56,46 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, HELP[name]) for name in COMMANDS])
 
 
+def _verbose(ctx: click.Context, param: click.Parameter, count: int) -> None:
+    if count:
+        configure_logging(count)
+
+
+def configure_logging(verbosity: int) -> None:
+    """calmreply's own log lines on stderr: INFO with -v, DEBUG with -vv."""
+    import logging
+
+    from agent.errors import redact
+
+    class Stderr(logging.StreamHandler):
+        """Writes to sys.stderr as it is at the time: rich's progress bars swap it while
+        they run, and lines written through the swap land above the bar."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.setStream(sys.stderr)
+            super().emit(record)
+
+    class Redact(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg, record.args = redact(record.getMessage()), None
+            return True
+
+    logger = logging.getLogger("calmreply")
+    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    if any(h.get_name() == "calmreply-cli" for h in logger.handlers):
+        return  # main() ran before in this process (tests do that)
+    handler = Stderr()
+    handler.set_name("calmreply-cli")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.addFilter(Redact())
+    logger.addHandler(handler)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="calmreply")
+@click.option("-v", "--verbose", count=True, expose_value=False, callback=_verbose,
+              help="Log retries, structured-output step-downs, re-asks and guard revisions "
+              "to stderr (-vv: every request too).")
 def cli() -> None:
     """calmreply drafts calm, professional replies to hostile customer emails.
 

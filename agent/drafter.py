@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,44 +22,44 @@ from agent.language import detect_language
 from agent.llm import ModelClient
 from agent.messages import draft_messages, revise_message
 from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage
+from agent.prompting import template_errors
 
 OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
                   "read it through before sending.")
 TRUNCATED_NOTICE = "The email was longer than the limit and was cut; read the full original."
+log = logging.getLogger("calmreply.drafter")
 
 
 async def draft_email(
     email: InboundEmail,
     settings: Settings,
     *,
+    client: ModelClient | None,
     tone: Tone | None = None,
     facts: Facts | None = None,
     prompts_dir: Path | None = None,
-    client: ModelClient | None = None,
     today: dt.date | None = None,
     on_text: Callable[[str], None] | None = None,
 ) -> DraftResult:
-    """Draft one reply. Raises ModelError when the model fails and no fallback is set.
+    """Draft one reply with `client`, or offline when it is None. Raises ModelError when
+    the model fails and no fallback is set.
 
+    The client belongs to the caller: `agent.session.Session` makes and closes it.
     `prompts_dir` overrides the settings' template directory (A/B runs use it)."""
     if prompts_dir is not None:
         settings = settings.model_copy(update={"prompts_dir": prompts_dir})
-    if client is None and not settings.model_configured:
+    if client is None:
         return compose_offline(email, settings, tone=tone, facts=facts, today=today)
-    owned = client is None
-    client = client or ModelClient(settings)
     try:
         return await _draft_with_model(email, settings, client, tone=tone, facts=facts,
                                        today=today, on_text=on_text)
     except ModelError as exc:
         if not settings.model.fallback_offline:
             raise
+        log.info("the model failed (%s); composing offline instead", exc.message)
         result = compose_offline(email, settings, tone=tone, facts=facts, today=today)
         result.notice = f"The model failed ({exc.message}); composed offline instead."
         return result
-    finally:
-        if owned:
-            await client.aclose()
 
 
 async def _draft_with_model(
@@ -86,6 +87,9 @@ async def _draft_with_model(
     findings = guard(output)
     revisions = 0
     while findings and revisions < settings.model.max_revisions:
+        log.info("the guard flagged the draft (%s); asking the model to revise (%d of %d)",
+                 ", ".join(sorted({f.check for f in findings})), revisions + 1,
+                 settings.model.max_revisions)
         convo = [*messages,
                  {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
                  revise_message(findings, settings.prompts_dir)]
@@ -119,8 +123,9 @@ def compose_offline(
     from agent.offline.composer import compose
 
     analysis = analyze(email, facts)
-    draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
-                    today=today or dt.date.today())
+    with template_errors(settings.prompts_dir):
+        draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
+                        today=today or dt.date.today())
     findings = check_draft(draft, analysis, guard_context(settings, email, facts))
     notice = OFFLINE_NOTICE + (" " + TRUNCATED_NOTICE if email.truncated else "")
     return DraftResult(source="offline", model=None, analysis=analysis, draft=draft,

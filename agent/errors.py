@@ -86,6 +86,17 @@ class ConfigError(CalmreplyError):
     exit_code = EXIT_CONFIG
 
 
+class TemplateFailure(ConfigError):
+    """A prompt template failed to load or render; `template` is the file where it
+    happened (the innermost include) and `line` its line, when known."""
+
+    def __init__(self, message: str, *, template: str | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(message)
+        self.template = template
+        self.line = line
+
+
 class ModelError(CalmreplyError):
     """The model could not give a usable answer."""
 

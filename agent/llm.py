@@ -16,6 +16,7 @@ extracted. The mode that worked is remembered for the client's lifetime.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache, partial
@@ -47,6 +48,7 @@ _MODES: tuple[Mode, ...] = ("json_schema", "json_object_schema", "json_object", 
 _FORMAT_REFUSAL = re.compile(r"response_format|json_schema|json_object|'schema'", re.I)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 MAX_RETRY_AFTER = 60.0
+log = logging.getLogger("calmreply.llm")  # `calmreply -v` shows retries, step-downs, re-asks
 
 
 class ModelClient:
@@ -102,7 +104,8 @@ class ModelClient:
         usage = usage if usage is not None else Usage()
         convo = list(messages)
         last_error = ""
-        for _ in range(self.settings.model.max_reasks + 1):
+        reasks = self.settings.model.max_reasks
+        for attempt in range(reasks + 1):
             content, finish = await self._retrying(partial(
                 self._call_once, list(convo), schema, temperature, seed, on_text, usage))
             try:
@@ -112,6 +115,9 @@ class ModelClient:
                 return parse_output(content, schema), usage
             except InvalidOutputError as exc:
                 last_error = exc.message
+                if attempt < reasks:
+                    log.info("re-asking %s for a valid %s (%d of %d): %s", self.model,
+                             schema.__name__, attempt + 1, reasks, last_error)
                 convo += [
                     {"role": "assistant", "content": content[:4000]},
                     reask_message(last_error, self.prompts_dir),
@@ -127,12 +133,20 @@ class ModelClient:
             retry=retry_if_exception(lambda e: isinstance(e, TransientModelError)),
             stop=stop_after_attempt(self.settings.model.max_retries + 1),
             wait=self._wait,
+            before_sleep=self._log_retry,
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
                 return await call()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        why = exc.message if isinstance(exc, TransientModelError) else repr(exc)
+        pause = state.next_action.sleep if state.next_action else 0.0
+        log.info("retry %d of %d in %.2fs: %s", state.attempt_number,
+                 self.settings.model.max_retries, pause, why)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -156,6 +170,8 @@ class ModelClient:
         while True:
             mode = self.mode
             kwargs = self._request(messages, schema, temperature, seed, mode)
+            log.debug("asking %s at %s for %s (%s%s)", self.model, self.base_url or "the API",
+                      schema.__name__, mode, ", streamed" if on_text else "")
             try:
                 if on_text is not None:
                     return await self._stream(kwargs, on_text, usage)
@@ -207,6 +223,8 @@ class ModelClient:
             return False
         if self.mode == refused:
             self.mode = _MODES[_MODES.index(refused) + 1]
+            log.info("%s refused response_format mode %s; stepping down to %s for the rest "
+                     "of the run", self.base_url or "the API", refused, self.mode)
         return True
 
     def _request(self, messages: list[Message], schema: type[BaseModel],
@@ -253,10 +271,59 @@ def _check_url(url: str | None) -> None:
 
 @lru_cache(maxsize=16)
 def strict_schema(schema: type[BaseModel]) -> dict[str, Any]:
-    """The strict JSON schema for a model class, built once (it is costly to build)."""
-    from openai.lib._pydantic import to_strict_json_schema
+    """The model's JSON schema in the form OpenAI's strict mode accepts, built once.
 
-    return to_strict_json_schema(schema)
+    From pydantic's public `model_json_schema()`: every object is closed
+    (`additionalProperties: false`) and lists every property as required (an optional
+    field stays nullable through its `anyOf [..., null]`), null defaults are dropped, a
+    single-entry `allOf` is merged, and a `$ref` with keys beside it (a description) is
+    inlined, since strict mode allows a `$ref` only on its own."""
+    root = schema.model_json_schema()
+    return _strict(root, root, schema.__name__)
+
+
+def _strict(node: dict[str, Any], root: dict[str, Any], where: str) -> dict[str, Any]:
+    for name, sub in (node.get("$defs") or {}).items():
+        _strict(sub, root, f"{where}.$defs.{name}")
+    if node.get("type") == "object":
+        extra = node.setdefault("additionalProperties", False)
+        if extra is not False:
+            raise TypeError(f"{where}: strict mode needs a closed object; a free-form mapping "
+                            "(extra fields or a dict) cannot be asked for")
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        node["required"] = list(properties)
+        node["properties"] = {key: _strict(sub, root, f"{where}.{key}")
+                              for key, sub in properties.items()}
+    if isinstance(node.get("items"), dict):
+        node["items"] = _strict(node["items"], root, f"{where}[]")
+    if isinstance(node.get("anyOf"), list):
+        node["anyOf"] = [_strict(sub, root, where) for sub in node["anyOf"]]
+    all_of = node.get("allOf")
+    if isinstance(all_of, list):
+        if len(all_of) == 1:
+            node.update(_strict(all_of[0], root, where))
+            node.pop("allOf")
+        else:
+            node["allOf"] = [_strict(sub, root, where) for sub in all_of]
+    if "default" in node and node["default"] is None:
+        node.pop("default")
+    ref = node.get("$ref")
+    if isinstance(ref, str) and len(node) > 1:
+        node.update({**_resolve(root, ref), **node})
+        node.pop("$ref")
+        return _strict(node, root, where)  # the inlined schema needs the same treatment
+    return node
+
+
+def _resolve(root: dict[str, Any], ref: str) -> dict[str, Any]:
+    """The definition a local `$ref` ("#/$defs/Name") points at, as a copy."""
+    if not ref.startswith("#/"):
+        raise TypeError(f"cannot inline the non-local $ref {ref!r}")
+    found: Any = root
+    for key in ref[2:].split("/"):
+        found = found[key]
+    return dict(found)
 
 
 def extract_json(content: str) -> str:

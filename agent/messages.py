@@ -15,15 +15,13 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-from jinja2 import TemplateError, TemplateNotFound
 from pydantic import BaseModel
 
 from agent.checks.text import clean
 from agent.config import Settings
-from agent.errors import ConfigError
 from agent.inbound import InboundEmail
 from agent.models import Facts, GuardFinding, ModelOutput, Tone
-from agent.prompting import default_prompts_dir, make_env
+from agent.prompting import make_env, template_errors
 
 Message = dict[str, str]
 
@@ -99,17 +97,9 @@ def _type_text(annotation: Any, indent: int) -> str:
 
 
 def render(name: str, prompts_dir: Path | None = None, **context: Any) -> str:
-    """Render one template; a missing template or variable becomes a ConfigError."""
-    env = make_env(prompts_dir)
-    where = prompts_dir or default_prompts_dir()
-    try:
-        return env.get_template(name).render(**context).strip()
-    except TemplateNotFound as exc:
-        raise ConfigError(f"template '{exc.name}' is missing from {where}") from None
-    except TemplateError as exc:
-        raise ConfigError(f"template '{name}' in {where} failed to render: {exc}") from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise ConfigError(f"template '{name}' in {where} cannot be read: {exc}") from None
+    """Render one template; any failure is one TemplateFailure naming file and line."""
+    with template_errors(prompts_dir):
+        return make_env(prompts_dir).get_template(name).render(**context).strip()
 
 
 def draft_messages(

@@ -94,7 +94,7 @@ def _result() -> DraftResult:
                            summary="s", follow_up=None, escalation=None)))
 
 
-async def _instant_draft(email: InboundEmail, settings: Settings, *,
+async def _instant_draft(email: InboundEmail, *,
                          prompts_dir: Path | None = None) -> DraftResult:
     return _result()
 
@@ -105,21 +105,19 @@ def _judge_answer(request: dict[str, Any]) -> str:
 
 
 async def _judged_run(suite: Suite, base_url: str, cache_dir: Path) -> tuple[float, int]:
-    from agent.llm import ModelClient
+    from agent.session import Session
     from evals.judge import Judge
     from evals.judge_cache import JudgeCache
     from evals.runner import run_suite
 
     settings = Settings.model_validate({"model": {"base_url": base_url, "name": "fake-model",
                                                   "max_retries": 0}})
-    client = ModelClient(settings)
-    judge = Judge(client, cache=JudgeCache(cache_dir))
     start = time.perf_counter()
-    try:
+    async with Session(settings) as session:
+        assert session.client is not None
+        judge = Judge(session.client, cache=JudgeCache(cache_dir))
         await run_suite(suite, settings, load_rubrics(), draft=_instant_draft, judge=judge,
                         concurrency=8)
-    finally:
-        await client.aclose()
     return time.perf_counter() - start, judge.calls
 
 

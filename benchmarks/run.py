@@ -100,12 +100,13 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
     """(agent s/draft, raw SDK s/call, chat requests per agent draft), medians of rounds."""
     from openai import AsyncOpenAI
 
-    from agent.drafter import draft_email
-    from agent.llm import ModelClient
+    from agent.session import Session
 
     settings = _settings(base_url)
     emails = _emails(n)
-    client = ModelClient(settings)
+    session = Session(settings)
+    client = session.client
+    assert client is not None
     # The raw SDK side sends exactly what the agent sends: same messages, same format.
     requests = [client._request(draft_messages(e, settings), _model_output(), None, None,
                                 client.mode) for e in emails]
@@ -117,7 +118,7 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
         nonlocal calls
         start = time.perf_counter()
         for email in emails:
-            result = await draft_email(email, settings, client=client)
+            result = await session.draft(email)
             calls += result.usage.calls if result.usage else 0
         return (time.perf_counter() - start) / n
 
@@ -136,7 +137,7 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
             agent_times.append(await agent_round())
             raw_times.append(await raw_round())
     finally:
-        await client.aclose()
+        await session.aclose()
         await raw.close()
     return (statistics.median(agent_times), statistics.median(raw_times),
             calls / (n * (rounds + 1)))
@@ -169,19 +170,16 @@ def agent_overhead(quick: bool) -> list[Row]:
 
 async def _batch(base_url: str, n: int, concurrency: int) -> float:
     from agent.batch import BatchItem, make_drafter, run_batch
+    from agent.session import Session
 
     cases = load_suite(CORE).cases
     items = [BatchItem(id=str(i), email=f"{cases[i % len(cases)].email}\n(ref {80000 + i})")
              for i in range(n)]
-    draft, client = make_drafter(_settings(base_url))
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        try:
-            summary = await run_batch(items, Path(tmp) / "out.jsonl", draft,
+        async with Session(_settings(base_url)) as session:
+            summary = await run_batch(items, Path(tmp) / "out.jsonl", make_drafter(session),
                                       concurrency=concurrency)
-        finally:
-            if client is not None:
-                await client.aclose()
         seconds = time.perf_counter() - start
     assert summary.drafted == n, summary
     return seconds

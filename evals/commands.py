@@ -37,7 +37,9 @@ class HarnessError(CalmreplyError):
 
 
 class DefaultGroup(click.Group):
-    """A group that treats an unknown first argument as the default command's argument."""
+    """A group that treats an unknown first argument as the default command's argument,
+    and whose --help shows the default command's options (they are what most people
+    type after `calmreply eval SUITE`)."""
 
     default_command = "run"
 
@@ -45,6 +47,16 @@ class DefaultGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "SUITE [OPTIONS]")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        default = self.commands[self.default_command]
+        default.format_options(click.Context(default, info_name=default.name, parent=ctx),
+                               formatter)
+        self.format_commands(ctx, formatter)
 
 
 def _suite_path(value: str) -> Path:
@@ -58,19 +70,29 @@ def _suite_path(value: str) -> Path:
 @click.group("eval", cls=DefaultGroup, invoke_without_command=False,
              context_settings={"help_option_names": ["-h", "--help"]})
 def eval_group() -> None:
-    """Run an eval suite and report pass rates per rubric (SUITE or a subcommand).
+    """Run an eval suite and report pass rates per rubric.
+
+    `calmreply eval SUITE` is `calmreply eval run SUITE`; its options are below. SUITE is
+    a suite file or the name of a built-in suite (core, holdout, injection, smoke).
 
     \b
-    calmreply eval evals/suites/core.yaml --out eval-out
+    calmreply eval core --out eval-out
+    calmreply eval core --baseline eval-out/results.json
+    calmreply eval core --compare prompts/ my-prompts/
     calmreply eval calibrate
+
+    \b
+    Exit codes: 0 every rubric meets its threshold; 1 a rubric is below its
+    threshold or has a hard fail; 7 harness error.
     """
 
 
 @eval_group.command("run")
 @click.argument("suite")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("eval-out"), show_default=True,
-              help="Directory for results.json, junit.xml and report.html.")
+              help="Directory for results.json, junit.xml and report.html (--compare: "
+              "a/ and b/ inside it). Default: a new temporary directory, printed at the "
+              "end; nothing is written to the working directory.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A previous results.json: show regressions and improvements case by case.")
 @click.option("--compare", nargs=2, type=click.Path(path_type=Path, file_okay=False,
@@ -85,7 +107,7 @@ def eval_group() -> None:
 @click.option("--rubric", "rubric_names", multiple=True, metavar="NAME",
               help="Only these rubrics (repeatable).")
 @model_options
-def run_command(suite: str, out_dir: Path, baseline: Path | None,
+def run_command(suite: str, out_dir: Path | None, baseline: Path | None,
                 compare: tuple[Path, Path] | None, concurrency: int, repeat: int,
                 judge: bool | None, rubric_names: tuple[str, ...], config_path: Path | None,
                 model: str | None, base_url: str | None, prompts_dir: Path | None,
@@ -118,6 +140,10 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
                           "(or [model] base_url in the config)")
     console = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
+    if out_dir is None:
+        import tempfile
+
+        out_dir = Path(tempfile.mkdtemp(prefix="calmreply-eval-"))
 
     def one(label: str, prompts_dir: Path | None, target: Path) -> Any:
         from evals.reports.terminal import progress_bar
@@ -132,13 +158,14 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
 
     try:
         if compare:
-            run_a, _ = one(f"A={compare[0]}", compare[0], out_dir / "a")
-            run_b, _ = one(f"B={compare[1]}", compare[1], out_dir / "b")
+            run_a, _ = one(str(compare[0]), compare[0], out_dir / "a")
+            run_b, _ = one(str(compare[1]), compare[1], out_dir / "b")
             run_b.comparison = compare_runs(run_a, run_b, f"A ({compare[0]})")
             write_reports(run_b, out_dir / "b")
             print_side_by_side(run_a, run_b, out)
             print_run(run_b, out)
-            out.print(f"Reports: {out_dir / 'a'} and {out_dir / 'b'}", markup=False)
+            out.print(f"Reports: {out_dir / 'a'} and {out_dir / 'b'}", markup=False,
+                      soft_wrap=True)
             return max(run_a.exit_code, run_b.exit_code)
         run, paths = one("", None, out_dir)
     except CalmreplyError:
@@ -146,31 +173,28 @@ def run_command(suite: str, out_dir: Path, baseline: Path | None,
     except Exception as exc:  # the harness broke: one line, exit 7
         raise HarnessError(f"the eval harness failed: {type(exc).__name__}: {exc}") from exc
     print_run(run, out)
-    out.print("Reports: " + ", ".join(str(p) for p in paths.values()), markup=False)
+    out.print("Reports: " + ", ".join(str(p) for p in paths.values()), markup=False,
+              soft_wrap=True)
     code: int = run.exit_code
     return code
 
 
 async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurrency: int,
                repeat: int, prompts_dir: Path | None, update: Any, label: str) -> Any:
+    from agent.session import Session
     from evals.runner import run_suite
 
-    judge = None
-    client = None
-    if use_judge:
-        from agent.llm import ModelClient
-        from evals.judge import Judge
-        from evals.judge_cache import JudgeCache, default_cache_dir
+    async with Session(settings) as session:
+        judge = None
+        if use_judge and session.client is not None:
+            from evals.judge import Judge
+            from evals.judge_cache import JudgeCache, default_cache_dir
 
-        client = ModelClient(settings)
-        judge = Judge(client, cache=JudgeCache(default_cache_dir()), policy=settings.policy)
-    try:
-        return await run_suite(suite, settings, rubrics, judge=judge, concurrency=concurrency,
-                               repeat=repeat, prompts_dir=prompts_dir, on_progress=update,
-                               label=label)
-    finally:
-        if client is not None:
-            await client.aclose()
+            judge = Judge(session.client, cache=JudgeCache(default_cache_dir()),
+                          policy=settings.policy)
+        return await run_suite(suite, settings, rubrics, draft=session.draft, judge=judge,
+                               concurrency=concurrency, repeat=repeat, prompts_dir=prompts_dir,
+                               on_progress=update, label=label)
 
 
 @eval_group.command("calibrate")

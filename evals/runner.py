@@ -1,8 +1,8 @@
 """Run a suite: draft every case (N at a time, K times each), grade, and aggregate.
 
-The drafter is a parameter, so tests (and `--compare`) can swap it. With no model
-configured, `agent.drafter.draft_email` composes offline, so a suite runs on a fresh
-machine with no API key. A case whose draft fails is recorded with its error and every
+The drafter is a parameter, so tests can swap it; `calmreply eval` passes
+`Session.draft`, which composes offline when no model is configured, so a suite runs on a
+fresh machine with no API key. A case whose draft fails is recorded with its error and every
 rubric `unscored`; any such case makes the run a harness error (exit 7) because the
 suite was not fully measured.
 """
@@ -30,8 +30,7 @@ from evals.suites import Case, Suite
 
 
 class DraftFn(Protocol):
-    def __call__(self, email: InboundEmail, settings: Settings, *,
-                 prompts_dir: Path | None = ...,
+    def __call__(self, email: InboundEmail, *, prompts_dir: Path | None = ...,
                  facts: Facts | None = ...) -> Awaitable[DraftResult]: ...
 
 
@@ -53,7 +52,7 @@ async def _attempt(case: Case, situation: Situation, settings: Settings, draft: 
                    prompts_dir: Path | None) -> Attempt:
     email = parse_text(case.email, max_chars=settings.max_email_chars)
     try:
-        result = await draft(email, settings, prompts_dir=prompts_dir, facts=case.facts)
+        result = await draft(email, prompts_dir=prompts_dir, facts=case.facts)
     except Exception as exc:  # recorded per case; the run exits 7
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         return Attempt(error=message, scores={
@@ -127,7 +126,7 @@ async def run_suite(
     settings: Settings,
     rubrics: dict[str, Rubric],
     *,
-    draft: DraftFn | None = None,
+    draft: DraftFn,
     judge: Judge | None = None,
     concurrency: int = 4,
     repeat: int = 1,
@@ -137,7 +136,6 @@ async def run_suite(
 ) -> RunResult:
     if concurrency < 1 or repeat < 1:
         raise ValueError("concurrency and repeat must be at least 1")
-    draft_fn, close = (draft, None) if draft is not None else _default_drafter(settings)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     gate = asyncio.Semaphore(concurrency)
@@ -148,18 +146,14 @@ async def run_suite(
     async def one(case: Case) -> Attempt:
         nonlocal done
         async with gate:
-            attempt = await _attempt(case, situations[case.id], settings, draft_fn, rubrics,
+            attempt = await _attempt(case, situations[case.id], settings, draft, rubrics,
                                      judge, prompts_dir)
         done += 1
         if on_progress is not None:
             on_progress(done, total)
         return attempt
 
-    try:
-        attempts = await asyncio.gather(*(one(c) for c in suite.cases for _ in range(repeat)))
-    finally:
-        if close is not None:
-            await close()
+    attempts = await asyncio.gather(*(one(c) for c in suite.cases for _ in range(repeat)))
     cases: list[CaseResult] = []
     for i, case in enumerate(suite.cases):
         mine = list(attempts[i * repeat:(i + 1) * repeat])
@@ -178,28 +172,3 @@ async def run_suite(
     )
     run.exit_code = exit_code(run)
     return run
-
-
-def _default_drafter(settings: Settings) -> tuple[DraftFn, Callable[[], Awaitable[None]] | None]:
-    """`draft_email`, sharing one model client across the run when a model is configured."""
-    from agent.drafter import draft_email
-
-    if not settings.model_configured:
-        async def offline(email: InboundEmail, settings: Settings, *,
-                          prompts_dir: Path | None = None,
-                          facts: Facts | None = None) -> DraftResult:
-            return await draft_email(email, settings, prompts_dir=prompts_dir, facts=facts)
-
-        return offline, None
-
-    from agent.llm import ModelClient
-
-    client = ModelClient(settings)
-
-    async def with_model(email: InboundEmail, settings: Settings, *,
-                         prompts_dir: Path | None = None,
-                         facts: Facts | None = None) -> DraftResult:
-        return await draft_email(email, settings, prompts_dir=prompts_dir, client=client,
-                                 facts=facts)
-
-    return with_model, client.aclose

@@ -15,6 +15,7 @@ import pytest
 from agent.batch import BatchItem, done_ids, make_drafter, read_items, run_batch
 from agent.config import ModelSettings, Settings
 from agent.errors import InputError
+from agent.session import Session
 from tests.cli_helpers import CALMREPLY, run_cli
 from tests.fakes.model_server import FakeModelServer
 
@@ -86,10 +87,11 @@ async def test_thousand_emails_at_twenty_percent_faults_lose_nothing(tmp_path: P
     with FakeModelServer(faults=faults, seed=7, slow_seconds=2.0) as srv:
         settings = Settings(model=ModelSettings(base_url=srv.base_url, timeout=0.5,
                                                 max_retries=4))
-        draft, client = make_drafter(settings)
-        client._backoff = 0.01
-        summary = await run_batch(read_items(queue), out, draft, concurrency=20)
-        await client.aclose()
+        async with Session(settings) as session:
+            assert session.client is not None
+            session.client._backoff = 0.01
+            draft = make_drafter(session)
+            summary = await run_batch(read_items(queue), out, draft, concurrency=20)
         stats = srv.stats
     records = read_out(out)
     ids = Counter(r["id"] for r in records)

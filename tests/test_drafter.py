@@ -71,7 +71,7 @@ async def test_model_failure_falls_back_offline_when_opted_in() -> None:
 
 
 async def test_no_model_configured_composes_offline() -> None:
-    result = await draft_email(EMAIL, Settings(), today=TODAY)
+    result = await draft_email(EMAIL, Settings(), client=None, today=TODAY)
     assert result.source == "offline" and result.model is None
     assert result.notice is not None and "offline" in result.notice
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
+from markupsafe import escape
 from rich.console import Console
 
-from evals.compare import load_run
+from evals.compare import compare, load_run
 from evals.reports import write_reports
 from evals.reports.html import render_html
 from evals.reports.junit import render_junit
@@ -47,16 +49,59 @@ def make_run() -> RunResult:
     return run
 
 
+class Page(HTMLParser):
+    """The elements, attributes and text a browser would see in a report."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
 def test_html_escapes_customer_text_and_is_self_contained() -> None:
     html = render_html(make_run())
     assert "<script>" not in html and "<img" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert str(escape(EVIL)) in html  # shown, escaped
     assert "<svg" in html and "pass rate per rubric" in html
     for external in ("<script", "<link", "src=\"http", "href=\"http", "@import"):
         assert external not in html
     assert "case-1" in html and "hard fail: amount_over_limit" in html
     assert "the model at http://x is down" in html
     assert "harness error" in html
+
+
+def test_every_string_in_a_report_is_text_never_markup() -> None:
+    """Hostile text in every field a run carries: the page gains no element or attribute
+    from it, and a reader sees each one verbatim."""
+    run = make_run()
+    run.suite, run.label = f"suite {EVIL}", f"label {EVIL}"
+    run.model, run.judge_model = f"model {EVIL}", f"judge {EVIL}"
+    case = run.cases[1]
+    case.id, case.tags = f"id {EVIL}", [f"tag {EVIL}"]
+    case.first.scores["policy"].hard_fail = f"rule {EVIL}"
+    run.cases[2].first.error = f"error {EVIL}"
+    base = make_run()
+    base.cases[1].first.scores["policy"] = Score(rubric="policy", score=1.0, passed=True,
+                                                 status="scored", reason="ok")
+    run.comparison = compare(base, run, f"baseline {EVIL}")
+    page = Page(render_html(run))
+    assert {tag for tag, _ in page.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "b", "svg",
+        "text", "rect", "line", "table", "tr", "th", "td", "ul", "li", "details",
+        "summary", "span", "div", "pre"}
+    assert not [a for _, attrs in page.tags for a in attrs if a.startswith("on")]
+    seen = "".join(page.text)
+    for where in ("suite", "label", "model", "judge", "id", "tag", "rule", "error",
+                  "baseline", "Email", "Reply", "formula only"):
+        assert f"{where} {EVIL}" in seen, where
+    assert seen.count(EVIL) >= 12
 
 
 def test_junit_xml_counts_failures_skips_and_errors() -> None:

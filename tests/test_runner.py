@@ -68,8 +68,7 @@ class FakeDrafter:
         self.max_in_flight = 0
         self.prompts_dirs: list[Path | None] = []
 
-    async def __call__(self, email: InboundEmail, settings: Settings, *,
-                       prompts_dir: Path | None = None,
+    async def __call__(self, email: InboundEmail, *, prompts_dir: Path | None = None,
                        facts: Facts | None = None) -> DraftResult:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -204,7 +203,38 @@ def test_cli_compare_two_template_dirs(tmp_path: Path, capsys: pytest.CaptureFix
     assert code in (0, 1)
     assert (tmp_path / "cmp" / "a" / "results.json").is_file()
     assert (tmp_path / "cmp" / "b" / "report.html").is_file()
-    assert "A =" in out and "B =" in out
+    assert f"A = {prompts} vs B = {prompts}" in " ".join(out.split())
+    assert "A=" not in out and "B=" not in out
+
+
+def test_cli_eval_help_shows_the_run_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["eval", "--help"], capsys)
+    assert code == 0
+    for option in ("--out", "--baseline", "--compare", "--concurrency", "--judge"):
+        assert option in out
+    assert "temporary directory" in out and "calibrate" in out
+
+
+def test_cli_eval_without_out_writes_nothing_in_the_working_directory(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    import tempfile
+
+    work, temp = tmp_path / "work", tmp_path / "temp"
+    work.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    path = tmp_path / "mini.yaml"
+    path.write_text(SUITE_YAML)
+    code, out, _ = run_cli(["eval", str(path)], capsys)
+    assert code in (0, 1)
+    [made] = list(temp.iterdir())
+    assert (made / "results.json").is_file() and str(made) in out
+    code, out, _ = run_cli(["eval", str(path), "--baseline", str(made / "results.json")],
+                           capsys)
+    assert code in (0, 1) and "0 regressions" in out
+    assert list(work.iterdir()) == []
+    assert len(list(temp.iterdir())) == 2
 
 
 def test_cli_bad_suite_is_one_line_input_error(tmp_path: Path,

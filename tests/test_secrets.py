@@ -12,10 +12,10 @@ import pytest
 import respx
 
 from agent.config import ModelSettings, Settings
-from agent.drafter import draft_email
 from agent.errors import ModelError
 from agent.inbound import parse_text
 from agent.llm import ModelClient
+from agent.session import Session
 from tests.cli_helpers import run_cli
 from tests.conftest import ROOT, good_output
 from tests.fakes.model_server import FakeModelServer
@@ -40,7 +40,8 @@ def canary_key(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_draft_that_echoes_the_key_is_flagged_and_redacted() -> None:
     with FakeModelServer(responder=echoing_responder) as srv:
         settings = Settings(model=ModelSettings(base_url=srv.base_url))
-        result = await draft_email(parse_text(LATE.read_text()), settings)
+        async with Session(settings) as session:
+            result = await session.draft(parse_text(LATE.read_text()))
         headers = {k.lower(): v for k, v in srv.request_headers[0].items()}
         assert headers["authorization"] == f"Bearer {CANARY}"  # the key really was in use
     assert result.flagged and any(f.check == "leak" for f in result.guard)
@@ -68,13 +69,14 @@ def test_cli_and_batch_outputs_never_hold_the_key(tmp_path: Path) -> None:
     with FakeModelServer(responder=echoing_responder, faults=["401", "ok"]) as srv:
         runs = [
             run_cli("draft", str(LATE), "--base-url", srv.base_url, cwd=tmp_path, env=env),
-            run_cli("draft", str(LATE), "--json", "--base-url", srv.base_url, cwd=tmp_path,
-                    env=env),
-            run_cli("draft", "--batch", str(queue), "--out", str(out), "--base-url",
+            run_cli("-vv", "draft", str(LATE), "--json", "--base-url", srv.base_url,
+                    cwd=tmp_path, env=env),
+            run_cli("-vv", "draft", "--batch", str(queue), "--out", str(out), "--base-url",
                     srv.base_url, cwd=tmp_path, env=env),
         ]
     assert runs[0].code == 5 and "rejected the API key" in runs[0].err
     assert json.loads(runs[1].out)["flagged"] is True
+    assert "asking the model to revise" in runs[1].err  # the verbose log was on
     for run in runs:
         assert CANARY not in run.out + run.err
     assert out.read_text().count("\n") == 5 and CANARY not in out.read_text()
@@ -95,7 +97,7 @@ def test_eval_reports_never_hold_the_key(tmp_path: Path) -> None:
         (ROOT / "evals/suites/smoke.yaml").read_text())["cases"]][:2]
     suite.write_text(__import__("yaml").safe_dump({"name": "mini", "cases": cases}))
     with FakeModelServer(responder=echoing_model_and_judge) as srv:
-        run = run_cli("eval", str(suite), "--out", str(tmp_path / "out"), "--judge",
+        run = run_cli("-vv", "eval", str(suite), "--out", str(tmp_path / "out"), "--judge",
                       "--base-url", srv.base_url, cwd=tmp_path,
                       env={"OPENAI_API_KEY": CANARY, "OPENAI_BASE_URL": srv.base_url})
         judged = sum(1 for r in srv.requests

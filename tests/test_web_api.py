@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from agent.cli import cli
 from agent.config import ModelSettings, Settings
 from agent.models import DraftResult
+from agent.web.schemas import DraftResponse, ErrorResponse, GradeResponse
 from tests.fakes import FakeModelServer
 from tests.web_live import live_desk
 
@@ -28,9 +29,16 @@ HAVE_GRADERS = importlib.util.find_spec("evals.grade") is not None
 
 
 def as_draft_result(body: dict[str, Any]) -> DraftResult:
-    """The response is exactly `calmreply draft --json` plus the desk's own keys."""
+    """The response is exactly `calmreply draft --json` plus the desk's own keys, and
+    exactly the DraftResponse the OpenAPI document declares (no key more or less)."""
     assert body.keys() >= EXTRA_KEYS
+    DraftResponse.model_validate(body)
     return DraftResult.model_validate({k: v for k, v in body.items() if k not in EXTRA_KEYS})
+
+
+def as_error(response: httpx.Response) -> str:
+    """Every failure has the one documented shape: {"error": "<one line>"}."""
+    return ErrorResponse.model_validate(response.json()).error
 
 
 def check_scores(scores: dict[str, Any]) -> None:
@@ -66,6 +74,30 @@ def test_healthz_info_and_docs(desk: str) -> None:
     assert {"/api/draft", "/api/grade", "/api/feedback", "/healthz"} <= spec["paths"].keys()
     docs = httpx.get(f"{desk}/docs")
     assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+
+
+def test_openapi_documents_the_real_response_and_error_shapes(desk: str) -> None:
+    spec = httpx.get(f"{desk}/openapi.json").json()
+    ref = "#/components/schemas/"
+
+    def body(route: str, status: str) -> str:
+        response = spec["paths"][route]["post"]["responses"][status]
+        return str(response["content"]["application/json"]["schema"]["$ref"])
+
+    assert body("/api/draft", "200") == ref + "DraftResponse"
+    assert body("/api/grade", "200") == ref + "GradeResponse"
+    for route, path in spec["paths"].items():
+        if "post" not in path:
+            continue
+        failures = {s for s in path["post"]["responses"] if s[0] in "45"}
+        assert {"413", "422", "500"} <= failures, route
+        assert {body(route, s) for s in failures} == {ref + "ErrorResponse"}, route
+    schemas = spec["components"]["schemas"]
+    assert schemas["ErrorResponse"]["required"] == ["error"]
+    assert "pass" in schemas["RubricScore"]["properties"]
+    assert set(schemas["DraftResponse"]["properties"]) >= EXTRA_KEYS | {"draft", "guard"}
+    # FastAPI's default {"detail": [...]} is not what this API sends: not documented.
+    assert "HTTPValidationError" not in schemas and '"detail"' not in json.dumps(spec)
 
 
 def test_page_is_served_with_a_strict_content_policy(desk: str) -> None:
@@ -131,23 +163,24 @@ def test_grade_has_the_calmreply_grade_shape(desk: str) -> None:
     body = response.json()
     assert set(body) == {"id", "scores"} and body["id"] == "r1"
     check_scores(body["scores"])
+    GradeResponse.model_validate(body)
     picked = httpx.post(f"{desk}/api/grade", json={"reply": reply, "rubrics": ["empathy"]})
     assert list(picked.json()["scores"]) == ["empathy"]
     unknown = httpx.post(f"{desk}/api/grade", json={"reply": reply, "rubrics": ["vibes"]})
-    assert unknown.status_code == 400 and "unknown rubric" in unknown.json()["error"]
+    assert unknown.status_code == 400 and "unknown rubric" in as_error(unknown)
 
 
 def test_grade_needs_a_reply(desk: str) -> None:
     response = httpx.post(f"{desk}/api/grade", json={"id": 1})
     assert response.status_code == 422
-    assert "reply" in response.json()["error"]
+    assert "reply" in as_error(response)
 
 
 def test_oversized_request_is_refused_with_413(desk: str) -> None:
     big = {"email": "x" * 60_000}
     response = httpx.post(f"{desk}/api/draft", json=big)
     assert response.status_code == 413
-    assert "limit" in response.json()["error"]
+    assert "limit" in as_error(response)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         yield b'{"email": "'
@@ -172,7 +205,7 @@ def test_bad_requests_get_a_clear_json_error(desk: str, content: bytes, status: 
     response = httpx.post(f"{desk}/api/draft", content=content,
                           headers={"content-type": "application/json"})
     assert response.status_code == status
-    assert words in response.json()["error"]
+    assert words in as_error(response)
     no_trace(response.text)
 
 
@@ -265,7 +298,7 @@ def test_a_model_failure_is_a_clear_json_error(monkeypatch: pytest.MonkeyPatch,
             live_desk(model_settings(srv), db) as desk:
         response = httpx.post(f"{desk}/api/draft", json={"email": HOSTILE}, timeout=30)
         assert response.status_code == 502
-        error = response.json()["error"]
+        error = as_error(response)
         assert "the model failed" in error and "OPENAI_API_KEY" in error
         with httpx.stream("POST", f"{desk}/api/draft/stream", json={"email": HOSTILE},
                           timeout=30) as streamed:

@@ -11,6 +11,7 @@ from agent.batch import BatchSummary, make_drafter, read_items, run_batch
 from agent.config import Settings
 from agent.errors import EXIT_MODEL
 from agent.models import Tone
+from agent.session import Session
 
 
 def draft_batch(batch_path: Path, out_path: Path, settings: Settings, *, tone: Tone | None,
@@ -18,10 +19,10 @@ def draft_batch(batch_path: Path, out_path: Path, settings: Settings, *, tone: T
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     items = read_items(batch_path)
-    draft, client = make_drafter(settings, tone)
 
     async def go() -> BatchSummary:
-        try:
+        async with Session(settings) as session:
+            draft = make_drafter(session, tone)
             with Progress("[progress.description]{task.description}", BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(),
                           transient=True) as progress:
@@ -31,9 +32,6 @@ def draft_batch(batch_path: Path, out_path: Path, settings: Settings, *, tone: T
                     on_start=lambda todo: progress.update(task, total=todo),
                     on_done=lambda: progress.advance(task))
             return summary
-        finally:
-            if client is not None:
-                await client.aclose()
 
     summary = asyncio.run(go())
     click.echo(f"drafted {summary.drafted}, failed {summary.failed}, "

@@ -12,7 +12,7 @@ from click import UsageError
 from agent.commands.options import model_options, settings_from, tone_option
 from agent.errors import EXIT_FLAGGED, InputError
 from agent.inbound import InboundEmail, parse_bytes, read_path
-from agent.models import Facts, Tone
+from agent.models import DraftResult, Facts, Tone
 
 
 @click.command("draft")
@@ -53,8 +53,8 @@ def draft_command(path: Path | None, tone: str | None, as_json: bool,
       6  a draft was printed, but the guard flagged it: read the findings first
          (batch: 5 when any email failed for good; its line holds the reason)
     """
-    from agent.drafter import draft_email
     from agent.output import print_result
+    from agent.session import Session
 
     settings = settings_from(config_path, model, base_url, prompts_dir, offline)
     if fallback_offline:
@@ -69,8 +69,12 @@ def draft_command(path: Path | None, tone: str | None, as_json: bool,
     email = read_email(path, settings.max_email_chars, settings.max_input_bytes)
     facts = Facts(customer_name=customer_name, order_id=order_id) \
         if customer_name or order_id else None
-    result = asyncio.run(draft_email(email, settings, tone=Tone(tone) if tone else None,
-                                     facts=facts))
+
+    async def draft() -> DraftResult:
+        async with Session(settings) as session:
+            return await session.draft(email, tone=Tone(tone) if tone else None, facts=facts)
+
+    result = asyncio.run(draft())
     if as_json:
         click.echo(result.model_dump_json(indent=2))
     else:

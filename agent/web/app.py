@@ -10,6 +10,7 @@ The API key stays on the server: no route returns it and every JSON body is reda
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 
 from agent.config import Settings
-from agent.drafter import draft_email
 from agent.errors import redact
 from agent.inbound import parse_text
+from agent.session import Session
 from agent.web.feedback import FeedbackStore
 from agent.web.http_errors import (
     BodyLimit,
@@ -32,7 +33,14 @@ from agent.web.http_errors import (
     json_response,
     message_for,
 )
-from agent.web.schemas import DraftRequest, FeedbackRequest, GradeRequest
+from agent.web.schemas import (
+    DraftRequest,
+    DraftResponse,
+    FeedbackRequest,
+    GradeRequest,
+    GradeResponse,
+    error_responses,
+)
 from agent.web.scoring import ScoringUnavailable, score_reply
 from agent.web.streaming import ndjson_events
 
@@ -61,9 +69,17 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
                allowed_hosts: list[str] | None = None) -> FastAPI:
     """Build the app. allowed_hosts guards against DNS rebinding (default: loopback names)."""
     store = FeedbackStore(db_path)
+    session = Session(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with session:  # one model client for every request; closed at shutdown
+            yield
+
     app = FastAPI(title="calmreply agent desk", version=_version(), docs_url=None,
                   redoc_url=None, description="Draft calm replies to hostile customer "
-                  "emails and score them against the de-escalation rubrics.")
+                  "emails and score them against the de-escalation rubrics.",
+                  lifespan=lifespan)
 
     def secrets() -> tuple[str | None, ...]:
         return (settings.api_key,)
@@ -76,8 +92,7 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
 
     async def draft(req: DraftRequest, on_text: Callable[[str], None] | None) -> dict[str, Any]:
         email = parse_text(req.email, max_chars=settings.max_email_chars)
-        result = await draft_email(email, settings, tone=req.tone, facts=req.facts(),
-                                   on_text=on_text)
+        result = await session.draft(email, tone=req.tone, facts=req.facts(), on_text=on_text)
         payload: dict[str, Any] = result.model_dump(mode="json")
         payload["draft_id"] = await run_in_threadpool(
             store.add_draft, email=req.email, draft=result.draft.body,
@@ -108,13 +123,15 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
             "max_input_bytes": settings.max_input_bytes,
         }, secrets())
 
-    @app.post("/api/draft", tags=["draft"])
+    @app.post("/api/draft", tags=["draft"], response_model=DraftResponse,
+              responses=error_responses(400, 413, 422, 500, 502, 503))
     async def draft_json(req: DraftRequest) -> Response:
         """Draft a reply: the `calmreply draft --json` result, plus `draft_id`, `scores`
         (one `calmreply grade` line's scores) and `scores_error` (why scores are missing)."""
         return json_response(await draft(req, None), secrets())
 
-    @app.post("/api/draft/stream", tags=["draft"])
+    @app.post("/api/draft/stream", tags=["draft"],
+              responses=error_responses(400, 413, 422, 500))
     async def draft_stream(req: DraftRequest) -> StreamingResponse:
         """Like /api/draft, as NDJSON: `{"type": "text", "text": <reply so far>}` lines while
         a model writes, then `{"type": "result", "result": ...}` or `{"type": "error"}`."""
@@ -129,14 +146,16 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
 
-    @app.post("/api/grade", tags=["grade"])
+    @app.post("/api/grade", tags=["grade"], response_model=GradeResponse,
+              responses=error_responses(400, 413, 422, 500, 503))
     async def grade(req: GradeRequest) -> Response:
         """Score one reply: a `calmreply grade` line in, a `calmreply grade` line out."""
         scores = await score_reply(req.reply, req.email, record_id=req.id, rubrics=req.rubrics,
                                    policy=settings.policy)
         return json_response({"id": req.id, "scores": scores}, secrets())
 
-    @app.post("/api/feedback", tags=["feedback"], status_code=201)
+    @app.post("/api/feedback", tags=["feedback"], status_code=201,
+              responses=error_responses(400, 413, 422, 500))
     def feedback(req: FeedbackRequest) -> Response:
         """Rate a draft (thumbs up or down, with a comment) for the prompt owners."""
         feedback_id = store.add_feedback(rating=req.rating, comment=req.comment,

@@ -1,13 +1,15 @@
-"""What the desk's JSON API accepts. Responses reuse `agent.models.DraftResult` and the
-`calmreply grade` line shape, so the CLI, the API and the page agree on one contract."""
+"""What the desk's JSON API accepts and answers. Responses reuse `agent.models.DraftResult`
+and the `calmreply grade` line shape, so the CLI, the API and the page agree on one
+contract; every failure is `{"error": "<one line>"}` (see http_errors.py). These models
+are the OpenAPI document's; the handlers build the same shapes (tests hold them to it)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent.models import Facts, Tone
+from agent.models import DraftResult, Facts, Tone
 
 
 class Request(BaseModel):
@@ -50,3 +52,56 @@ class FeedbackRequest(Request):
         if not self.draft_id and not (self.draft or "").strip():
             raise ValueError("give the draft_id from /api/draft, or the draft text")
         return self
+
+
+class RubricScore(BaseModel):
+    """One rubric's verdict, as in a `calmreply grade` output line."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    score: float | None = Field(ge=0, le=1, description="0..1; null when not scored.")
+    pass_: bool | None = Field(alias="pass", description="null when the rubric does not "
+                               "apply, or needs the email and none was given.")
+    reason: str = Field(description="Why, quoting the evidence found.")
+
+
+class GradeResponse(BaseModel):
+    """One `calmreply grade` output line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int | float | None = Field(description="The request's id, echoed.")
+    scores: dict[str, RubricScore] = Field(description="Rubric name -> verdict.")
+
+
+class DraftResponse(DraftResult):
+    """The `calmreply draft --json` result, plus what the desk adds."""
+
+    draft_id: str = Field(description="Pass it to /api/feedback to rate this draft.")
+    scores: dict[str, RubricScore] = Field(description="The draft graded, as /api/grade "
+                                           "would; empty when scoring failed.")
+    scores_error: str | None = Field(description="Why scores are missing, if they are.")
+
+
+class ErrorResponse(BaseModel):
+    """Every failure, whatever the status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: str = Field(description="One line: what went wrong and what to do about it. "
+                       "Never a stack trace or a secret.")
+
+
+_STATUS = {
+    400: "The email or a field cannot be used (empty, binary, an unknown rubric).",
+    413: "The request body is over the desk's max_input_bytes.",
+    422: "The body is not the JSON object this route takes.",
+    500: "The desk itself failed; its log has the details.",
+    502: "The model failed for good (auth, quota, unknown model, no valid answer).",
+    503: "The model or the graders are unavailable for now; try again.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these statuses, all with the `{"error": ...}` body."""
+    return {code: {"model": ErrorResponse, "description": _STATUS[code]} for code in codes}

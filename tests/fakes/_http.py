@@ -38,6 +38,8 @@ _ERRORS: dict[str, tuple[int, str, str, str | None]] = {
             "invalid_api_key"),
     "404": (404, "The model `{model}` does not exist or you do not have access to it.",
             "invalid_request_error", "model_not_found"),
+    "no_json_schema": (400, "response_format of type 'json_schema' is not supported by this "
+                       "server", "invalid_request_error", None),
 }
 
 

@@ -35,6 +35,7 @@ FAULT_KINDS: dict[str, str] = {
     "503": "service unavailable, with Retry-After",
     "401": "invalid API key",
     "404": "model not found",
+    "no_json_schema": "400: this server does not do response_format json_schema",
     "slow": "the answer comes after slow_seconds (longer than a client timeout)",
     "reset": "headers and part of the body, then a TCP reset",
     "drop": "the connection is closed before any response byte",
