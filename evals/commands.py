@@ -25,7 +25,7 @@ from rich.console import Console
 from agent.commands.options import model_options, settings_from
 from agent.errors import EXIT_HARNESS, CalmreplyError, ConfigError, InputError
 
-DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "replies.jsonl"
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold"
 DEFAULT_CORE = Path(__file__).resolve().parent / "suites" / "core.yaml"
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
@@ -174,8 +174,9 @@ async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurr
 
 
 @eval_group.command("calibrate")
-@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_GOLD,
-              show_default=True, help="Gold replies (JSONL) labelled per rubric.")
+@click.option("--gold", type=click.Path(path_type=Path), default=DEFAULT_GOLD,
+              show_default=True,
+              help="Gold replies labelled per rubric: a JSONL file or a folder of them.")
 @click.option("--suite", "suite_path", type=click.Path(path_type=Path, dir_okay=False),
               default=DEFAULT_CORE, show_default=True,
               help="The suite whose cases the gold replies answer.")

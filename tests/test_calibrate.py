@@ -55,7 +55,9 @@ def test_calibrate_counts_against_labels(tmp_path: Path) -> None:
     ("{oops", "line 1"),
     (gold_line(split="train"), "line 1: 'split': Input should be 'tune' or 'heldout'"),
     (gold_line(labels={"apology": "yes"}), "line 1: 'labels.apology': Input should be"),
-    (json.dumps({"id": "z", "labels": {}, "split": "tune"}), "line 1: 'case': Field required"),
+    (json.dumps({"id": "z", "labels": {}, "split": "tune", "reply": "Hi"}),
+     "line 1: .*give 'case', or 'email' with its 'situation'"),
+    (gold_line(email="My parcel is late."), "line 1: .*not both"),
 ])
 def test_bad_gold_lines_name_the_line(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "gold.jsonl"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Policy
-from evals.graders import GRADERS, grade_reply
+from evals.graders import grade_reply
+from evals.graders.registry import GRADERS, grader_for
 from evals.rubrics import load_rubric, load_rubrics
 from evals.scores import Score
 from evals.situation import REPLY_ONLY, Situation, from_email
@@ -83,8 +84,10 @@ def test_customer_mistake_needs_no_apology() -> None:
     theirs = Situation(email="I typed the wrong address.", category="delivery",
                        fault="theirs", language="en")
     score = grade("Let's look at this together and get the address corrected.", theirs)
-    assert score.status == "not_applicable" and "customer's" in score.reason
+    assert score.passed is True and "none is owed" in score.reason
     assert grade("Sorry you feel that way.", theirs).passed is False
+    blamed = grade("You should have checked the address before ordering.", theirs)
+    assert blamed.passed is False and "blames" in blamed.reason
 
 
 def test_apology_without_email_is_not_applicable_when_absent() -> None:
@@ -297,7 +300,10 @@ def test_every_verdict_is_explained(reply: str, situation: Situation) -> None:
 
 
 def test_rubrics_load_with_stable_hashes(tmp_path: Path) -> None:
-    assert list(RUBRICS) == list(GRADERS)
+    assert all(grader_for(name) is not None for name in RUBRICS)
+    assert set(GRADERS) == set(RUBRICS), "a grader without a rubric YAML, or the reverse"
+    assert [r.order for r in RUBRICS.values()] == sorted(r.order for r in RUBRICS.values())
+    assert list(RUBRICS)[:3] == ["empathy", "apology", "boundaries"]
     for rubric in RUBRICS.values():
         assert rubric.criteria and 0 < rubric.threshold <= 1 and len(rubric.hash) == 16
     source = Path("evals/rubrics/empathy.yaml").read_text()
@@ -333,5 +339,5 @@ def test_gates_never_change_a_match() -> None:
     for text in texts:
         reply = Reply(text)
         for pattern in patterns:
-            assert [h.group() for h in reply.find(pattern)] == [
+            assert [h.text for h in reply.find(pattern)] == [
                 reply.text[m.start():m.end()] for m in pattern.finditer(reply.lower)]

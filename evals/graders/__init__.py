@@ -1,46 +1,35 @@
 """Deterministic graders, one small module per rubric, and `grade_reply` to run them.
 
-Each grader is `grade(ctx, rubric) -> Score`: fast, explainable (every score cites what it
-found or says what is missing), and the same for a model's draft or a human's reply.
+Each grader is `grade(ctx, rubric) -> Score`, registered with its rubric (see registry.py):
+fast, explainable (every score cites what it found or says what is missing), and the same
+for a model's draft or a human's reply. Whether a rubric applies at all comes from the
+rubric's YAML (`applies`, `needs_email`) and is decided here, once, for every grader.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agent.config import Policy
-from evals.graders import (
-    apology,
-    boundaries,
-    empathy,
-    escalation,
-    language,
-    listening,
-    policy,
-    professionalism,
-    resolution,
-    safety,
-)
 from evals.graders.base import Ctx
+from evals.graders.registry import grader_for
 from evals.graders.text import Reply
 from evals.rubrics import Rubric
 from evals.scores import Score
 from evals.situation import Situation
 
-Grader = Callable[[Ctx, Rubric], Score]
 
-GRADERS: dict[str, Grader] = {
-    "empathy": empathy.grade,
-    "apology": apology.grade,
-    "boundaries": boundaries.grade,
-    "listening": listening.grade,
-    "resolution": resolution.grade,
-    "professionalism": professionalism.grade,
-    "policy": policy.grade,
-    "escalation": escalation.grade,
-    "language": language.grade,
-    "safety": safety.grade,
-}
+def not_applicable(rubric: Rubric, situation: Situation) -> str | None:
+    """Why `rubric` does not apply to a reply in `situation`, or None when it does."""
+    if not situation.known:
+        if rubric.needs_email:
+            return "needs the customer's email, and none was given"
+        return None  # judged on the reply alone
+    if rubric.applies == "abusive" and not situation.needs_boundary:
+        return "the email is not abusive"
+    if rubric.applies == "escalate" and not situation.needs_escalation:
+        return "nothing in the email calls for escalation"
+    if rubric.applies == "problem" and situation.problem is False:
+        return "the email reports no problem or frustration (a thank-you or a question)"
+    return None
 
 
 def grade_reply(reply: str, situation: Situation, rubrics: dict[str, Rubric],
@@ -49,7 +38,11 @@ def grade_reply(reply: str, situation: Situation, rubrics: dict[str, Rubric],
     ctx = Ctx(reply=Reply(reply), situation=situation, policy=policy or Policy())
     out: dict[str, Score] = {}
     for name, rubric in rubrics.items():
-        grader = GRADERS.get(name)
+        why_not = not_applicable(rubric, situation)
+        if why_not is not None:
+            out[name] = Score.not_applicable(name, why_not)
+            continue
+        grader = grader_for(name)
         if grader is None:
             out[name] = Score.unscored(name, "no deterministic grader for this rubric",
                                        source="deterministic")

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
-from agent.checks.text import Sentence, fold, sentences
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A phrase found in the reply, quoted from the reply itself (original case)."""
-
-    begin: int
-    finish: int
-    text: str
-
-    def start(self) -> int:
-        return self.begin
-
-    def end(self) -> int:
-        return self.finish
-
-    def group(self, _: int = 0) -> str:
-        return self.text
+from agent.checks.text import Sentence, Span, fold, sentences
 
 
 class Reply:
     """A reply to grade. `text` is normalized (homoglyphs, invisible characters, quotes).
 
     Lexicon patterns are compiled lower-case without re.IGNORECASE and run on `lower`,
-    which is several times faster in Python's engine; hits are quoted from `text`.
+    which is several times faster in Python's engine; what they find is returned as a
+    `Span` quoted from `text` (the reply's own case).
     """
 
     def __init__(self, raw: str) -> None:
@@ -59,20 +40,20 @@ class Reply:
                 return sentence
         return Sentence(0, len(self.text), self.text)
 
-    def find(self, pattern: re.Pattern[str]) -> list[Hit]:
+    def find(self, pattern: re.Pattern[str]) -> list[Span]:
         gate = GATES.get(id(pattern))
         if gate is not None and not any(word in self.lower for word in gate):
             return []
         text = self.text
-        return [Hit(m.start(), m.end(), text[m.start():m.end()])
+        return [Span(m.start(), m.end(), text[m.start():m.end()])
                 for m in pattern.finditer(self.lower)]
 
-    def first(self, pattern: re.Pattern[str]) -> Hit | None:
+    def first(self, pattern: re.Pattern[str]) -> Span | None:
         gate = GATES.get(id(pattern))
         if gate is not None and not any(word in self.lower for word in gate):
             return None
         m = pattern.search(self.lower)
-        return Hit(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
+        return Span(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
 
 
 def quote(text: str, limit: int = 120) -> str:
@@ -131,65 +112,9 @@ def factored(pattern: str) -> str:
 GATES: dict[int, tuple[str, ...]] = {}
 
 
-_CATEGORY_CHARS = {"CATEGORY_DIGIT": "0123456789", "CATEGORY_SPACE": " \t\n\r\f\v"}
-
-
-def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """Every character a match can start with, from the parsed pattern; None if unknown."""
-    out: set[str] = set()
-    for op, av in items:
-        name = str(op)
-        if name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue  # zero-width
-        if name == "LITERAL":
-            return out | {chr(av)}
-        if name == "IN":
-            for o, a in av:
-                if str(o) == "LITERAL":
-                    out.add(chr(a))
-                elif str(o) == "RANGE" and a[1] - a[0] < 64:
-                    out.update(chr(c) for c in range(a[0], a[1] + 1))
-                elif str(o) == "CATEGORY" and str(a) in _CATEGORY_CHARS:
-                    out.update(_CATEGORY_CHARS[str(a)])
-                else:
-                    return None
-            return out
-        if name == "SUBPATTERN":
-            sub = _first_chars(list(av[3]))
-            return None if sub is None else out | sub
-        if name == "BRANCH":
-            for alt in av[1]:
-                sub = _first_chars(list(alt))
-                if sub is None:
-                    return None
-                out |= sub
-            return out
-        if name in ("MAX_REPEAT", "MIN_REPEAT"):
-            sub = _first_chars(list(av[2]))
-            if sub is None:
-                return None
-            out |= sub
-            if av[0] >= 1:
-                return out
-            continue
-        return None
-    return None  # the pattern can match the empty string
-
-
-def prefixed(pattern: str) -> str:
-    """The pattern behind a lookahead of its possible first characters. Python's engine
-    skips ahead with such a class instead of trying the whole pattern at every position."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    chars = _first_chars(list(_parser.parse(pattern)))
-    if not chars:
-        return pattern
-    return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])(?:" + pattern + ")"
-
-
 def rx(pattern: str, gate: tuple[str, ...] = ()) -> re.Pattern[str]:
     """A lexicon pattern, matched against `Reply.lower` (see Reply), optionally gated."""
-    compiled = re.compile(prefixed(factored(lowered(pattern))))
+    compiled = re.compile(factored(lowered(pattern)))
     if gate:
         GATES[id(compiled)] = tuple(w.lower() for w in gate)
     return compiled
