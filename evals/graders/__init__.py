@@ -27,15 +27,38 @@ def not_applicable(rubric: Rubric, situation: Situation) -> str | None:
         return "the email is not abusive"
     if rubric.applies == "escalate" and not situation.needs_escalation:
         return "nothing in the email calls for escalation"
-    if rubric.applies == "problem" and situation.problem is False:
+    if rubric.applies == "problem" and not reports_problem(situation):
         return "the email reports no problem or frustration (a thank-you or a question)"
     return None
 
 
-def grade_reply(reply: str, situation: Situation, rubrics: dict[str, Rubric],
-                policy: Policy | None = None) -> dict[str, Score]:
-    """Every rubric's deterministic verdict on one reply."""
-    ctx = Ctx(reply=Reply(reply), situation=situation, policy=policy or Policy())
+def reports_problem(situation: Situation) -> bool:
+    """The label when there is one, else the `problem` head's reading of the email
+    (assumed true when there is no head)."""
+    if situation.problem is not None:
+        return situation.problem
+    from evals.graders.semantic import email_reports_problem
+
+    return email_reports_problem(situation.email or "") is not False
+
+
+def uses_semantics(rubric: str) -> bool:
+    """Whether grading `rubric` reads sentence embeddings (a head, or a tone it caps)."""
+    from evals.graders.semantic import SPOILS, has_head
+
+    return has_head(rubric) or any(rubric in spoiled for spoiled in SPOILS.values())
+
+
+def grade_reply(reply: str | Reply, situation: Situation, rubrics: dict[str, Rubric],
+                policy: Policy | None = None, *, rules_only: bool = False
+                ) -> dict[str, Score]:
+    """Every rubric's verdict on one reply: the rules, moved by the semantic scorer where
+    the rubric has a head (see semantic.py). `rules_only` gives the rule layer alone (what
+    the heads are trained on top of)."""
+    from evals.graders.semantic import combine
+
+    ctx = Ctx(reply=reply if isinstance(reply, Reply) else Reply(reply), situation=situation,
+              policy=policy or Policy())
     out: dict[str, Score] = {}
     for name, rubric in rubrics.items():
         why_not = not_applicable(rubric, situation)
@@ -47,5 +70,7 @@ def grade_reply(reply: str, situation: Situation, rubrics: dict[str, Rubric],
             out[name] = Score.unscored(name, "no deterministic grader for this rubric",
                                        source="deterministic")
             continue
-        out[name] = grader(ctx, rubric)
+        score = grader(ctx, rubric)
+        semantic = not rules_only and uses_semantics(name)
+        out[name] = combine(ctx, rubric, score) if semantic else score
     return out

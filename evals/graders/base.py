@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from agent.checks import CHECKS, Context, Finding, check_text
 from agent.checks.text import Span
@@ -14,6 +15,9 @@ from evals.graders.text import Reply, lowered, quote
 from evals.rubrics import Rubric
 from evals.scores import Score
 from evals.situation import Situation
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -32,6 +36,20 @@ class Ctx:
                           refs=situation.order_ids,
                           must_not_refund=bool(situation.must_not_promise_refund))
         return check_text(self.reply.raw, context)
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """One embedding per sentence of the reply (the semantic scorer's input)."""
+        from evals.graders.semantic import EMBEDDER, sentence_texts
+
+        return EMBEDDER.vectors(sentence_texts(self))
+
+    @cached_property
+    def tones(self) -> dict[str, tuple[float, str]]:
+        """Sarcasm, blame, condescension, non-apology: those detected, with the sentence."""
+        from evals.graders.semantic import tones
+
+        return tones(self)
 
     def found(self, kind: str | None = None, check: str | None = None) -> list[Finding]:
         """Findings of one kind (safety, policy, tone) or one check id."""
