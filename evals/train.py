@@ -174,7 +174,8 @@ def train(gold_dir: Path = GOLD_DIR, out: Path = HEADS_DIR, seed: int = 0) -> di
             label, rule = row.labels.get(name), rules[name]
             if label is None or rule.status != "scored" or rule.hard_fail:
                 continue
-            per_rubric[name].append(Example(group, rubric_features(vector, rule.score or 0.0),
+            per_rubric[name].append(Example(group, rubric_features(vector, rule.score or 0.0,
+                                                                   situation),
                                             int(label), bool(rule.passed)))
         if row.register_:
             for tone, registers in TONE_REGISTERS.items():
@@ -234,11 +235,14 @@ def _train_problem(rows: list[Any], suite: Any, out: Path, seed: int) -> dict[st
         examples.append(Example(text, mean_vector(EMBEDDER.vectors(parts)), label))
     y = np.asarray([e.y for e in examples])
     l2, p = best_l2(examples, seed, lambda t, q: kappa(t, (q >= 0.5).astype(int)))
+    # The decision point with the best out-of-fold agreement (few emails report no problem).
+    threshold = max((float(round(t, 2)) for t in np.arange(0.3, 0.91, 0.02)),
+                    key=lambda t: (round(kappa(y, (p >= t).astype(int)), 6), -abs(t - 0.5)))
     w, b = fit(np.stack([e.x for e in examples]), y, l2)
     meta = {"rows": len(examples), "no_problem": int((y == 0).sum()), "l2": l2, "seed": seed,
             "trained_on": "distinct emails of the gold tune split + core suite emails",
-            "cv_kappa": round(kappa(y, (p >= 0.5).astype(int)), 3)}
-    write_head(out, "problem", w, b, 0.5, meta)
+            "cv_kappa": round(kappa(y, (p >= threshold).astype(int)), 3)}
+    write_head(out, "problem", w, b, threshold, meta)
     return meta
 
 

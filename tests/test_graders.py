@@ -35,7 +35,10 @@ SPANISH = Situation(email="Mi pedido no ha llegado.", category="delivery", fault
 
 def grade(reply: str, situation: Situation = LATE, rubric: str = "apology",
           policy: Policy | None = None) -> Score:
-    return grade_reply(reply, situation, {rubric: RUBRICS[rubric]}, policy)[rubric]
+    """The rule layer's verdict (the semantic heads on top are tested in
+    test_graders_real_language.py and test_semantic.py)."""
+    return grade_reply(reply, situation, {rubric: RUBRICS[rubric]}, policy,
+                       rules_only=True)[rubric]
 
 
 # --- apology ------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ rubric's YAML (`applies`, `needs_email`) and is decided here, once, for every gr
 
 from __future__ import annotations
 
+import re
+
 from agent.config import Policy
 from evals.graders.base import Ctx
 from evals.graders.registry import grader_for
@@ -32,14 +34,28 @@ def not_applicable(rubric: Rubric, situation: Situation) -> str | None:
     return None
 
 
+_THANKS = re.compile(r"\b(thanks?|thank\s+you|grateful|appreciate\w*|great\s+(service|job|"
+                     r"work)|works\s+(perfectly|great|fine)|brilliant|excellent|amazing|"
+                     r"love\s+(it|the)|well\s+done|kudos|gracias|merci|danke|obrigad[oa]|"
+                     r"bedankt)\b", re.I)
+_TROUBLE = re.compile(r"\b(not|no|never|still|yet|late|delay\w*|broken|damaged|wrong|missing|"
+                      r"lost|twice|refund\w*|charged?|cancel\w*|problem|issue|complain\w*|"
+                      r"disappoint\w*|frustrat\w*|angry|annoy\w*|worst|terrible|awful|"
+                      r"unacceptable|can'?t|cannot|won'?t|doesn'?t|didn'?t|isn'?t|hasn'?t|"
+                      r"haven'?t|fail\w*|error|stuck|locked|rude)\b", re.I)
+
+
 def reports_problem(situation: Situation) -> bool:
-    """The label when there is one, else the `problem` head's reading of the email
-    (assumed true when there is no head)."""
+    """The label when there is one; else an email of thanks or praise with no word of
+    trouble reports none; else the `problem` head's reading (true when there is none)."""
     if situation.problem is not None:
         return situation.problem
+    email = situation.email or ""
+    if _THANKS.search(email) and not _TROUBLE.search(email):
+        return False
     from evals.graders.semantic import email_reports_problem
 
-    return email_reports_problem(situation.email or "") is not False
+    return email_reports_problem(email) is not False
 
 
 def uses_semantics(rubric: str) -> bool:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from evals.graders.base import Ctx, spans, verdict
-from evals.graders.lexicon import APOLOGY, BLAME, EXCUSE, FORMULAIC, NON_APOLOGY, OWNERSHIP
+from evals.graders.lexicon import (
+    APOLOGY,
+    BLAME,
+    EXCUSE,
+    FORMULAIC,
+    NON_APOLOGY,
+    OWNERSHIP,
+    SHIFT,
+)
 from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
@@ -16,7 +24,7 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
     non = reply.find(NON_APOLOGY)
     formula = reply.find(FORMULAIC)
     owned = reply.find(OWNERSHIP)
-    excuses = reply.find(EXCUSE)
+    excuses = reply.find(EXCUSE) + reply.find(SHIFT)
     in_weak = [(m.start, m.end) for m in non + formula]
     genuine = [m for m in reply.find(APOLOGY)
                if not any(m.start < e and s < m.end for s, e in in_weak)]

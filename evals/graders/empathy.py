@@ -30,7 +30,7 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
     # A personal, situated "I'm sorry" acknowledges the customer when no stock line is used.
     weak = [(m.start, m.end) for m in reply.find(FORMULAIC)]
     personal = [m for m in reply.find(APOLOGY)
-                if not m.text.lower().startswith(("we", "our", "please", "disculp"))
+                if not m.text.lower().startswith(("our", "please", "disculp"))
                 and not any(m.start < e and s < m.end for s, e in weak)
                 and tied(m.start)]
     if personal and not formula:

@@ -13,6 +13,7 @@ from evals.graders.lexicon import (
     EXCLAIM,
     JARGON,
     SARCASM,
+    SHIFT,
     SLANG,
 )
 from evals.graders.registry import registers
@@ -29,7 +30,7 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply = ctx.reply
     found: dict[str, list[str]] = {
         "profanity": [f.evidence for f in ctx.found(check="profanity")],
-        "blame": [m.text for m in reply.find(BLAME)],
+        "blame": [m.text for m in reply.find(BLAME) + reply.find(SHIFT)],
         "dismissive": [m.text for m in reply.find(DISMISSIVE)],
         "sarcasm": [m.text for m in reply.find(SARCASM)],
         "emphasis": [m.group(0) for m in EMPHASIS.finditer(reply.raw)],

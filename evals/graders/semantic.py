@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from evals.graders.base import Ctx
     from evals.rubrics import Rubric
     from evals.scores import Score
+    from evals.situation import Situation
 
 HEADS_DIR = Path(__file__).resolve().parent / "heads"
 DIM = 256
@@ -153,10 +154,16 @@ def has_head(rubric: str) -> bool:
 
 # --- features (the one definition train.py and grading share) ------------------------------
 
-def rubric_features(reply_vector: np.ndarray, rule_score: float) -> np.ndarray:
+def rubric_features(reply_vector: np.ndarray, rule_score: float, situation: Situation
+                    ) -> np.ndarray:
+    """The reply's embedding, the rule score, and who was at fault (an apology is fitted
+    to fault): the one feature definition training and grading share."""
     import numpy as np
 
-    return np.concatenate([reply_vector, np.asarray([rule_score], dtype=np.float32)])
+    fault = situation.expected_fault
+    extra = [rule_score, float(fault == "ours"), float(fault == "theirs"),
+             float(situation.known)]
+    return np.concatenate([reply_vector, np.asarray(extra, dtype=np.float32)])
 
 
 def sentence_texts(ctx: Ctx) -> list[str]:
@@ -166,9 +173,18 @@ def sentence_texts(ctx: Ctx) -> list[str]:
 # --- grading ---------------------------------------------------------------------------
 
 def tones(ctx: Ctx) -> dict[str, tuple[float, str]]:
-    """Each tone head's probability for the reply and the sentence that carries it, for
-    the tones detected (probability at or above the head's threshold)."""
+    """The tones detected in the reply, each with its strength and the words that carry
+    it: first the rule layer's phrases (strength 1.0, the phrase quoted), then each tone
+    head at or above its threshold (its probability, the sentence that carries it)."""
+    from evals.graders.lexicon import BLAME, NON_APOLOGY, SARCASM, SHIFT
+
     out: dict[str, tuple[float, str]] = {}
+    reply_ = ctx.reply
+    for tone, patterns in (("sarcasm", (SARCASM,)), ("blame", (BLAME, SHIFT)),
+                           ("non_apology", (NON_APOLOGY,))):
+        found = [span for pattern in patterns for span in reply_.find(pattern)]
+        if found:
+            out[tone] = (1.0, reply_.sentence_at(found[0].start).text)
     vectors = ctx.vectors
     reply = mean_vector(vectors)
     for tone in TONES:
@@ -176,7 +192,7 @@ def tones(ctx: Ctx) -> dict[str, tuple[float, str]]:
         if head is None:
             continue
         p = head.prob(reply)
-        if p >= head.threshold:
+        if p >= head.threshold and tone not in out:
             out[tone] = (p, head.carrier(sentence_texts(ctx), vectors, high=True))
     return out
 
@@ -195,7 +211,7 @@ def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
     score, reason, evidence = rule.score, rule.reason, list(rule.evidence)
     if head is not None:
         vectors = ctx.vectors
-        p = head.prob(rubric_features(mean_vector(vectors), rule.score))
+        p = head.prob(rubric_features(mean_vector(vectors), rule.score, ctx.situation))
         # Map the head's decision point (0.5) onto the rubric's pass score.
         score = _rescale(p, rubric.pass_score)
         sentence = head.carrier(sentence_texts(ctx), vectors, high=rubric.passes(score))
@@ -206,7 +222,8 @@ def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
             evidence = [sentence, *evidence]
     for tone, (p, sentence) in spoilers.items():
         score = min(score, TONE_CAP)
-        reason += f'; reads as {TONE_WORDS[tone]} ({p:.2f}): "{_clip(sentence)}"'
+        how = "" if p >= 1.0 else f" ({p:.2f})"
+        reason += f'; reads as {TONE_WORDS[tone]}{how}: "{_clip(sentence)}"'
         evidence = [sentence, *evidence]
     return verdict(rubric, score, reason, list(dict.fromkeys(evidence)))
 
