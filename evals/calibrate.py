@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import (
     BaseModel,
@@ -32,6 +32,9 @@ from evals.graders import grade_reply
 from evals.rubrics import Rubric
 from evals.situation import Situation, from_case, from_labels
 from evals.suites import Suite
+
+if TYPE_CHECKING:
+    from evals.judge import Judge
 
 SPLITS = ("tune", "heldout")
 
@@ -197,6 +200,59 @@ def calibrate(gold: Iterable[GoldReply], suite: Suite, rubrics: dict[str, Rubric
     return table
 
 
-def as_json(table: dict[str, dict[str, Metrics]]) -> dict[str, dict[str, object]]:
-    return {name: {split: m.as_dict() for split, m in splits.items()}
-            for name, splits in table.items()}
+async def calibrate_judge(gold: Iterable[GoldReply], suite: Suite, rubrics: dict[str, Rubric],
+                          judge: Judge, *, limit: int | None = None, concurrency: int = 8
+                          ) -> dict[str, dict[str, Metrics]]:
+    """The LLM judge against the same labels, for rubrics that apply to each reply (the
+    harness decides applicability, as for the deterministic graders). `limit` caps the
+    replies judged per split (the first by file order); an unscored answer is left out
+    and counted in `na_mismatch`."""
+    import asyncio
+
+    from evals.graders import not_applicable
+
+    table = {name: {s: Metrics() for s in (*SPLITS, "all")} for name in rubrics}
+    taken = dict.fromkeys(SPLITS, 0)
+    todo: list[tuple[GoldReply, Situation]] = []
+    situations: dict[object, Situation] = {}
+    for item in gold:
+        if limit is not None and taken[item.split] >= limit:
+            continue
+        taken[item.split] += 1
+        key = item.case or (item.email, item.situation)
+        if key not in situations:
+            situations[key] = item.situation_for(suite)
+        todo.append((item, situations[key]))
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(item: GoldReply, situation: Situation, name: str) -> None:
+        async with gate:
+            score = await judge.score(rubrics[name], item.reply, situation)
+        truth = item.labels[name]
+        for split in (item.split, "all"):
+            m = table[name][split]
+            if score.passed is None or truth is None:
+                m.na_mismatch += 1
+            elif not truth and not score.passed:
+                m.tp += 1
+            elif truth and not score.passed:
+                m.fp += 1
+            elif not truth and score.passed:
+                m.fn += 1
+            else:
+                m.tn += 1
+
+    await asyncio.gather(*(one(item, situation, name) for item, situation in todo
+                           for name in rubrics if item.labels.get(name) is not None
+                           and not_applicable(rubrics[name], situation) is None))
+    return table
+
+
+def as_json(table: dict[str, dict[str, Metrics]],
+            judge: dict[str, dict[str, Metrics]] | None = None) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {
+        name: {split: m.as_dict() for split, m in splits.items()}
+        for name, splits in table.items()}
+    for name, splits in (judge or {}).items():
+        out[name]["judge"] = {split: m.as_dict() for split, m in splits.items()}
+    return out

@@ -27,10 +27,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+# The matrices here are a few hundred wide: BLAS threads only contend for the cores (a
+# 263-wide solve took 40x longer with two threads on a busy two-core machine).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -133,7 +138,7 @@ def best_l2(examples: list[Example], seed: int,
 def write_head(out: Path, name: str, w: np.ndarray, b: float, threshold: float,
                meta: dict[str, Any]) -> None:
     data = {"name": name, "bias": round(b, 6), "threshold": round(threshold, 4),
-            "weights": [round(float(v), 6) for v in w], "meta": meta}
+            "weights": [round(float(v), 6) + 0.0 for v in w], "meta": meta}
     (out / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
