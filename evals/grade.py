@@ -122,16 +122,17 @@ def _grade_chunk(requests: list[GradeRequest], rubrics: dict[str, Rubric],
     for start in range(0, len(requests), BATCH):
         batch = requests[start:start + BATCH]
         replies = [Reply(req.reply) for req in batch]
+        for req in batch:
+            if req.email is not None and req.email not in situations:
+                situations[req.email] = from_email(req.email)
         if semantic:  # one embedding call for the batch instead of one per reply
-            from evals.graders.semantic import EMBEDDER
+            from evals.graders.semantic import EMBEDDER, email_sentences
 
-            EMBEDDER.prefetch(s.text for reply in replies for s in reply.sentences)
+            EMBEDDER.prefetch([s.text for reply in replies for s in reply.sentences] + [
+                t for req in batch if req.email is not None
+                for t in email_sentences(situations[req.email].email or "")])
         for req, reply in zip(batch, replies, strict=True):
-            if req.email is None:
-                situation = REPLY_ONLY
-            else:
-                situation = situations.get(req.email) or from_email(req.email)
-                situations[req.email] = situation
+            situation = REPLY_ONLY if req.email is None else situations[req.email]
             scores = grade_reply(reply, situation, rubrics, policy)
             yield {"id": req.id, "situation_source": situation.source,
                    "scores": {name: contract_score(s) for name, s in scores.items()}}

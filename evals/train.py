@@ -224,8 +224,8 @@ def train(gold_dir: Path = GOLD_DIR, out: Path = HEADS_DIR, seed: int = 0) -> di
 
 
 def _train_problem(rows: list[Any], suite: Any, out: Path, seed: int) -> dict[str, Any]:
-    from agent.checks.text import sentences
     from agent.inbound import parse_text
+    from evals.graders.semantic import email_sentences
 
     emails: dict[str, int] = {}
     for row in rows:
@@ -235,8 +235,7 @@ def _train_problem(rows: list[Any], suite: Any, out: Path, seed: int) -> dict[st
         emails.setdefault(case.email, 1)
     examples = []
     for text, label in emails.items():
-        body = parse_text(text).body
-        parts = [s.text for s in sentences(body)] or [body]
+        parts = email_sentences(parse_text(text).body)
         examples.append(Example(text, mean_vector(EMBEDDER.vectors(parts)), label))
     y = np.asarray([e.y for e in examples])
     l2, p = best_l2(examples, seed, lambda t, q: kappa(t, (q >= 0.5).astype(int)))

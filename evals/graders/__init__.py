@@ -9,6 +9,7 @@ rubric's YAML (`applies`, `needs_email`) and is decided here, once, for every gr
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from agent.config import Policy
 from evals.graders.base import Ctx
@@ -58,6 +59,7 @@ def reports_problem(situation: Situation) -> bool:
     return email_reports_problem(email) is not False
 
 
+@lru_cache(maxsize=64)
 def uses_semantics(rubric: str) -> bool:
     """Whether grading `rubric` reads sentence embeddings (a head, or a tone it caps)."""
     from evals.graders.semantic import SPOILS, has_head

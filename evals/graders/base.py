@@ -45,6 +45,13 @@ class Ctx:
         return EMBEDDER.vectors(sentence_texts(self))
 
     @cached_property
+    def reply_vector(self) -> np.ndarray:
+        """The reply as one vector: the normalised mean of its sentences'."""
+        from evals.graders.semantic import mean_vector
+
+        return mean_vector(self.vectors)
+
+    @cached_property
     def tones(self) -> dict[str, tuple[float, str]]:
         """Sarcasm, blame, condescension, non-apology: those detected, with the sentence."""
         from evals.graders.semantic import tones

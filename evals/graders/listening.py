@@ -25,12 +25,24 @@ def _amount_mentioned(amount: Amount, text: str) -> bool:
 
 
 def _mentioned(item: str, text: str) -> bool:
+    """`item` in `text` at the start of a word; a number not inside a longer number. Plain
+    string search: a regex per item would be compiled anew for every email."""
     item = item.strip().lower()
     if not item:
         return True
-    if item.replace(".", "").replace(",", "").isdigit():
-        return re.search(r"(?<![\d.,])" + re.escape(item) + r"(?![\d])", text) is not None
-    return re.search(r"\b" + re.escape(item), text) is not None
+    number = item.replace(".", "").replace(",", "").isdigit()
+    start = text.find(item)
+    while start >= 0:
+        before = text[start - 1] if start else " "
+        after = text[start + len(item)] if start + len(item) < len(text) else " "
+        if number:
+            if not (before.isdigit() or before in ".,") and not after.isdigit():
+                return True
+        elif not (before.isalnum() or before == "_") or not (item[0].isalnum()
+                                                             or item[0] == "_"):
+            return True
+        start = text.find(item, start + 1)
+    return False
 
 
 @registers("listening")

@@ -190,7 +190,7 @@ def tones(ctx: Ctx) -> dict[str, tuple[float, str]]:
         if found:
             out[tone] = (1.0, reply_.sentence_at(found[0].start).text)
     vectors = ctx.vectors
-    reply = mean_vector(vectors)
+    reply = ctx.reply_vector
     for tone in TONES:
         head = load_head(tone)
         if head is None:
@@ -215,7 +215,7 @@ def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
     score, reason, evidence = rule.score, rule.reason, list(rule.evidence)
     if head is not None:
         vectors = ctx.vectors
-        p = head.prob(rubric_features(mean_vector(vectors), rule.score, ctx.situation))
+        p = head.prob(rubric_features(ctx.reply_vector, rule.score, ctx.situation))
         # Map the head's decision point (0.5) onto the rubric's pass score.
         score = _rescale(p, rubric.pass_score)
         sentence = head.carrier(sentence_texts(ctx), vectors, high=rubric.passes(score))
@@ -250,7 +250,11 @@ def email_reports_problem(body: str) -> bool | None:
     head = load_head("problem")
     if head is None:
         return None
+    return head.prob(mean_vector(EMBEDDER.vectors(email_sentences(body)))) >= head.threshold
+
+
+def email_sentences(body: str) -> list[str]:
+    """The sentences of an email, as the `problem` head reads them."""
     from agent.checks.text import sentences
 
-    texts = [s.text for s in sentences(body)] or [body]
-    return head.prob(mean_vector(EMBEDDER.vectors(texts))) >= head.threshold
+    return [s.text for s in sentences(body)] or [body]
