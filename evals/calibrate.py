@@ -168,15 +168,18 @@ class Metrics:
 
 
 def calibrate(gold: Iterable[GoldReply], suite: Suite, rubrics: dict[str, Rubric],
-              policy: Policy | None = None) -> dict[str, dict[str, Metrics]]:
-    """Metrics per rubric per split (plus 'all')."""
+              policy: Policy | None = None, *, rules_only: bool = False
+              ) -> dict[str, dict[str, Metrics]]:
+    """Metrics per rubric per split (plus 'all'); `rules_only` measures the rule layer
+    without the semantic heads."""
     situations: dict[object, Situation] = {}
     table = {name: {s: Metrics() for s in (*SPLITS, "all")} for name in rubrics}
     for item in gold:
         key = item.case or (item.email, item.situation)
         if key not in situations:
             situations[key] = item.situation_for(suite)
-        scores = grade_reply(item.reply, situations[key], rubrics, policy)
+        scores = grade_reply(item.reply, situations[key], rubrics, policy,
+                             rules_only=rules_only)
         for name, score in scores.items():
             if name not in item.labels:
                 continue

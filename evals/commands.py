@@ -188,10 +188,13 @@ async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurr
                    "the deterministic graders' (needs a model; answers are cached).")
 @click.option("--judge-limit", type=click.IntRange(1), default=None, metavar="N",
               help="Judge at most N replies per split (the first in file order).")
+@click.option("--rules-only", is_flag=True,
+              help="Measure the rule layer alone, without the semantic heads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @model_options
 def calibrate_command(gold: Path, suite_path: Path, public_dir: Path | None, use_judge: bool,
-                      judge_limit: int | None, as_json: bool, config_path: Path | None,
+                      judge_limit: int | None, rules_only: bool, as_json: bool,
+                      config_path: Path | None,
                       model: str | None, base_url: str | None, prompts_dir: Path | None,
                       offline: bool) -> int:
     """Precision, recall, F1 and Cohen's kappa of each grader against gold labels,
@@ -217,7 +220,7 @@ def calibrate_command(gold: Path, suite_path: Path, public_dir: Path | None, use
         raise ConfigError("--judge needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL "
                           "(or [model] base_url in the config)")
     items, suite, rubrics = load_gold(gold), load_suite(suite_path), load_rubrics()
-    table = calibrate(items, suite, rubrics, settings.policy)
+    table = calibrate(items, suite, rubrics, settings.policy, rules_only=rules_only)
     judged = asyncio.run(_judge_gold(items, suite, rubrics, settings, judge_limit,
                                      prompts_dir)) if use_judge else None
     public = None
