@@ -106,6 +106,130 @@ def factored(pattern: str) -> str:
     return "|".join([r"\b(?:" + "|".join(bounded) + ")", *rest])
 
 
+_CLASS_ESCAPES = {"d": "0123456789", "s": " \t\n\r\f\v"}
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """The index just past the group that opens at pattern[i] ('(')."""
+    depth, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+def _class_chars(body: str) -> set[str] | None:
+    """The characters a simple class body ('a-z', "'s", '\\d') matches; None if unsure."""
+    if body.startswith("^"):
+        return None
+    out: set[str] = set()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            nxt = body[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                out.update(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum():
+                return None
+            else:
+                out.add(nxt)
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-":
+            low, high = ord(c), ord(body[i + 2])
+            if high - low > 64:
+                return None
+            out.update(chr(x) for x in range(low, high + 1))
+            i += 3
+        else:
+            out.add(c)
+            i += 1
+    return out
+
+
+def _optional(pattern: str, j: int) -> bool:
+    """Whether the atom ending before pattern[j] may be skipped (?, *, {0,...})."""
+    return j < len(pattern) and (pattern[j] in "?*" or pattern.startswith("{0", j))
+
+
+def first_chars(pattern: str) -> set[str] | None:
+    """Every character a match of `pattern` can start with, read from the pattern text
+    itself (our lexicon's own simple syntax); None when unsure, e.g. a pattern that can
+    match the empty string or starts with \\w."""
+    out: set[str] = set()
+    for alt in _alternatives(pattern):
+        chars = _sequence_first(alt)
+        if chars is None:
+            return None
+        out |= chars
+    return out
+
+
+def _sequence_first(seq: str) -> set[str] | None:
+    i = 0
+    while i < len(seq):
+        if seq.startswith("\\b", i):
+            i += 2
+            continue
+        if seq.startswith("^", i):
+            i += 1
+            continue
+        c = seq[i]
+        if c == "(":
+            j = _group_end(seq, i)
+            inner = seq[i + 1:j - 1]
+            if inner.startswith(("?<=", "?<!", "?=", "?!")):
+                i = j  # a lookaround matches no characters
+                continue
+            if inner.startswith("?:"):
+                inner = inner[2:]
+            elif inner.startswith("?"):
+                return None
+            if _optional(seq, j):
+                return None
+            return first_chars(inner)
+        if c == "[":
+            j = seq.index("]", i + 2) + 1
+            chars = _class_chars(seq[i + 1:j - 1])
+            return None if chars is None or _optional(seq, j) else chars
+        if c == "\\":
+            nxt = seq[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                chars = set(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum():
+                return None
+            else:
+                chars = {nxt}
+            return None if _optional(seq, i + 2) else chars
+        if c in ".|)":
+            return None
+        return None if _optional(seq, i + 1) else {c}
+    return None  # the sequence can match the empty string
+
+
+def prefixed(pattern: str) -> str:
+    """The pattern behind a lookahead of the characters a match can start with: Python's
+    engine then skips ahead to a candidate position instead of trying the whole pattern
+    at every one (about 1.5x faster on our phrase lists). Unchanged when unsure."""
+    chars = first_chars(pattern)
+    if not chars:
+        return pattern
+    return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])(?:" + pattern + ")"
+
+
 # Substrings at least one of which every match of a pattern contains. A reply holding
 # none of them cannot match, so the regex is skipped (`in` is far cheaper than a scan).
 # tests/test_graders.py checks that gating never changes a result.
@@ -114,7 +238,7 @@ GATES: dict[int, tuple[str, ...]] = {}
 
 def rx(pattern: str, gate: tuple[str, ...] = ()) -> re.Pattern[str]:
     """A lexicon pattern, matched against `Reply.lower` (see Reply), optionally gated."""
-    compiled = re.compile(factored(lowered(pattern)))
+    compiled = re.compile(prefixed(factored(lowered(pattern))))
     if gate:
         GATES[id(compiled)] = tuple(w.lower() for w in gate)
     return compiled
