@@ -304,9 +304,11 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
 
     \b
     Input lines:  {"id": ..., "reply": "...", "email": "..." (optional)}
-    Output lines: {"id": ..., "scores": {"<rubric>": {"score": 0..1|null,
-                                         "pass": true|false|null, "reason": "..."}}}
+    Output lines: {"id": ..., "situation_source": "analyzer"|"none",
+                   "scores": {"<rubric>": {"score": 0..1|null,
+                                           "pass": true|false|null, "reason": "..."}}}
     pass is null when a rubric does not apply (or needs the email and none was given).
+    situation_source "analyzer": the verdicts rest on the analyzer's reading of the email.
     """
     from agent.config import load_settings
     from evals.grade import dumps, grade_requests, parse_requests
