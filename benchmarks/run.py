@@ -230,14 +230,20 @@ def grading_and_offline(quick: bool) -> list[Row]:
 
     with redirect_stdout(StringIO()):  # they print their own lines; the table has the figures
         graded = grading.deterministic(1000 if quick else 3000)
+        one = grading.distinct(1000 if quick else 3000)
         serial, parallel, workers = grading.parallel(2000 if quick else 6000)
         drafts, analyses = offline_composer.measure(1.0 if quick else 3.0)
+    stages = (f"per reply: analyzer {one['analyzer_us']:,.0f} µs, checks "
+              f"{one['checks_us']:,.0f}, rule graders {one['graders_us']:,.0f}, semantic "
+              f"{one['semantic_us']:,.0f}")
     return [
-        Row("deterministic grading (10 rubrics, gold replies)", f"{graded:,.0f} replies/s",
-            "–", "–", "≥ 2,000/s", _ok(graded >= 2000)),
-        Row(f"`calmreply grade` path (emails parsed), {workers} processes",
+        Row("grading gold replies (10 rubrics, rules + semantic heads, situations ready)",
+            f"{graded:,.0f} replies/s", "–", "–", "–", ""),
+        Row("`calmreply grade`, 1 process, every email distinct", f"{one['rate']:,.0f} "
+            "replies/s", stages, "–", "≥ 2,000/s (aim 5,000)", _ok(one["rate"] >= 2000)),
+        Row(f"`calmreply grade`, {workers} processes, every email distinct",
             f"{parallel:,.0f} replies/s", f"1 process {serial:,.0f}/s",
-            f"{parallel / serial:.2f}", "≥ 2,000/s", _ok(parallel >= 2000)),
+            f"{parallel / serial:.2f}", "–", ""),
         Row("offline composer (analyze + compose)", f"{drafts:,.0f} drafts/s",
             f"analyze alone {analyses:,.0f}/s", "–", "≥ 500/s", _ok(drafts >= 500)),
     ]
@@ -280,7 +286,7 @@ def cold_start(quick: bool, notes: list[str]) -> list[Row]:
                      + ", ".join(f"{name} {s * 1000:.0f} ms" for s, name in slow))
     return [Row(f"CLI cold start: `calmreply --help`, median of {runs}",
                 f"{seconds * 1000:.0f} ms", f"`python -c pass` {baseline * 1000:.0f} ms",
-                f"{seconds / baseline:.1f}×", "< 300 ms", _ok(seconds < 0.3))]
+                f"{seconds / baseline:.1f}×", "< 100 ms", _ok(seconds < 0.1))]
 
 
 # --- llama.cpp ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from rich.console import Console
 from agent.commands.options import model_options, settings_from
 from agent.errors import EXIT_HARNESS, CalmreplyError, ConfigError, InputError
 
-DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "replies.jsonl"
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold"
 DEFAULT_CORE = Path(__file__).resolve().parent / "suites" / "core.yaml"
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 
@@ -198,50 +198,117 @@ async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurr
 
 
 @eval_group.command("calibrate")
-@click.option("--gold", type=click.Path(path_type=Path, dir_okay=False), default=DEFAULT_GOLD,
-              show_default=True, help="Gold replies (JSONL) labelled per rubric.")
+@click.option("--gold", type=click.Path(path_type=Path), default=DEFAULT_GOLD,
+              show_default=True,
+              help="Gold replies labelled per rubric: a JSONL file or a folder of them.")
 @click.option("--suite", "suite_path", type=click.Path(path_type=Path, dir_okay=False),
               default=DEFAULT_CORE, show_default=True,
               help="The suite whose cases the gold replies answer.")
+@click.option("--public", "public_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of public human-labelled corpora (evals/data/README.md): add "
+                   "ROC-AUC / Spearman on each one present (out-of-domain transfer).")
+@click.option("--judge/--no-judge", "use_judge", default=False,
+              help="Also run the LLM judge on the gold replies and report its kappa beside "
+                   "the deterministic graders' (needs a model; answers are cached).")
+@click.option("--judge-limit", type=click.IntRange(1), default=None, metavar="N",
+              help="Judge at most N replies per split (the first in file order).")
+@click.option("--rules-only", is_flag=True,
+              help="Measure the rule layer alone, without the semantic heads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Config file (the policy the graders enforce).")
-def calibrate_command(gold: Path, suite_path: Path, as_json: bool,
-                      config_path: Path | None) -> int:
+@model_options
+def calibrate_command(gold: Path, suite_path: Path, public_dir: Path | None, use_judge: bool,
+                      judge_limit: int | None, rules_only: bool, as_json: bool,
+                      config_path: Path | None,
+                      model: str | None, base_url: str | None, prompts_dir: Path | None,
+                      offline: bool) -> int:
     """Precision, recall, F1 and Cohen's kappa of each grader against gold labels,
-    for the tune and held-out splits ('fail' is the positive class)."""
+    for the tune and held-out splits ('fail' is the positive class); with --public,
+    ROC-AUC / Spearman on public human-labelled corpora; with --judge, the LLM judge's
+    kappa beside the deterministic graders'.
+
+    \b
+    The semantic heads are trained on the tune split (python -m evals.train), so tune
+    figures are in-sample; held-out figures are the honest ones.
+    """
     import json
 
     from rich.table import Table
 
-    from agent.config import load_settings
     from evals.calibrate import as_json as table_json
     from evals.calibrate import calibrate, load_gold
     from evals.rubrics import load_rubrics
     from evals.suites import load_suite
 
-    settings = load_settings(config_path)
-    table = calibrate(load_gold(gold), load_suite(suite_path), load_rubrics(), settings.policy)
+    settings = settings_from(config_path, model, base_url, prompts_dir, offline)
+    if use_judge and not settings.model_configured:
+        raise ConfigError("--judge needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL "
+                          "(or [model] base_url in the config)")
+    items, suite, rubrics = load_gold(gold), load_suite(suite_path), load_rubrics()
+    table = calibrate(items, suite, rubrics, settings.policy, rules_only=rules_only)
+    judged = asyncio.run(_judge_gold(items, suite, rubrics, settings, judge_limit,
+                                     prompts_dir)) if use_judge else None
+    public = None
+    if public_dir is not None:
+        from evals.public import evaluate_public
+
+        public = evaluate_public(public_dir)
     if as_json:
-        click.echo(json.dumps(table_json(table), indent=2))
+        import dataclasses
+
+        data: dict[str, Any] = table_json(table, judged)
+        if public is not None:
+            data["public"] = [dataclasses.asdict(f) for f in public]
+        click.echo(json.dumps(data, indent=2))
         return 0
 
     def f(x: float | None) -> str:
         return "–" if x is None else f"{x:.2f}"
 
-    out = Table(title="Deterministic graders vs gold labels (positive class: fail)",
-                title_justify="left")
-    for col in ("rubric", "split", "n", "precision", "recall", "F1", "kappa", "agree",
-                "n/a mismatch"):
+    out = Table(title="Graders vs gold labels (positive class: fail)", title_justify="left")
+    columns = ["rubric", "split", "n", "precision", "recall", "F1", "kappa", "agree",
+               "n/a mismatch"]
+    if judged is not None:
+        columns += ["judge n", "judge kappa"]
+    for col in columns:
         out.add_column(col, justify="left" if col in ("rubric", "split") else "right",
                        no_wrap=True)
     for name, splits in table.items():
         for split in ("tune", "heldout"):
             m = splits[split]
-            out.add_row(name if split == "tune" else "", split, str(m.n), f(m.precision),
-                        f(m.recall), f(m.f1), f(m.kappa), f(m.agreement), str(m.na_mismatch))
-    Console(highlight=False).print(out)
+            row = [name if split == "tune" else "", split, str(m.n), f(m.precision),
+                   f(m.recall), f(m.f1), f(m.kappa), f(m.agreement), str(m.na_mismatch)]
+            if judged is not None:
+                j = judged[name][split]
+                row += [str(j.n), f(j.kappa)]
+            out.add_row(*row)
+    console = Console(highlight=False)
+    console.print(out)
+    if public is not None:
+        ptable = Table(title="Public human-labelled corpora (out of domain; not trained on)",
+                       title_justify="left")
+        for col in ("corpus", "score", "human label", "metric", "value", "n"):
+            ptable.add_column(col, justify="right" if col in ("value", "n") else "left")
+        for fig in public:
+            ptable.add_row(fig.corpus, fig.rubric, fig.target, fig.metric.replace("_", "-"),
+                           f(fig.value), str(fig.n))
+        console.print(ptable)
     return 0
+
+
+async def _judge_gold(items: Any, suite: Any, rubrics: Any, settings: Any, limit: int | None,
+                      prompts_dir: Path | None) -> Any:
+    from agent.llm import ModelClient
+    from evals.calibrate import calibrate_judge
+    from evals.judge import Judge
+    from evals.judge_cache import JudgeCache, default_cache_dir
+
+    client = ModelClient(settings)
+    judge = Judge(client, cache=JudgeCache(default_cache_dir()), policy=settings.policy,
+                  prompts_dir=prompts_dir)
+    try:
+        return await calibrate_judge(items, suite, rubrics, judge, limit=limit)
+    finally:
+        await client.aclose()
 
 
 @click.command("grade")
@@ -261,9 +328,11 @@ def grade_command(input_path: Path, out_path: Path, rubric_names: tuple[str, ...
 
     \b
     Input lines:  {"id": ..., "reply": "...", "email": "..." (optional)}
-    Output lines: {"id": ..., "scores": {"<rubric>": {"score": 0..1|null,
-                                         "pass": true|false|null, "reason": "..."}}}
+    Output lines: {"id": ..., "situation_source": "analyzer"|"none",
+                   "scores": {"<rubric>": {"score": 0..1|null,
+                                           "pass": true|false|null, "reason": "..."}}}
     pass is null when a rubric does not apply (or needs the email and none was given).
+    situation_source "analyzer": the verdicts rest on the analyzer's reading of the email.
     """
     from agent.config import load_settings
     from evals.grade import dumps, grade_requests, parse_requests

@@ -5,15 +5,19 @@ The contract (stable; other tools depend on it):
     input  JSONL, one object per line:  {"id": ..., "reply": "...", "email": "..."}
            "id" is any JSON string or number; "email" is optional. Blank lines are skipped.
     output JSONL, one line per input line, in the same order:
-           {"id": ..., "scores": {"<rubric>": {"score": 0..1 | null,
-                                               "pass": true | false | null,
-                                               "reason": "..."}}}
+           {"id": ..., "situation_source": "analyzer" | "none",
+            "scores": {"<rubric>": {"score": 0..1 | null,
+                                    "pass": true | false | null,
+                                    "reason": "..."}}}
 
 `pass` is null when the rubric does not apply (e.g. boundaries for a polite email, or a
 rubric that needs the email when none was given); `score` is then null too. Without an
 email, rubrics that can judge the reply alone (empathy, apology, resolution,
-professionalism, policy, safety) still do. The whole input is validated before anything
-is written, and a bad line is reported by its line number.
+professionalism, policy, safety) still do. `situation_source` says what the verdicts
+rest on: "analyzer" when the email was given (the rule-based analyzer's reading of it:
+fault, category, abuse, whether escalation is due, which can be wrong), "none" when only
+the reply was. The whole input is validated before anything is written, and a bad line is
+reported by its line number.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from pydantic import (
 
 from agent.config import Policy
 from agent.jsonl import parse_jsonl
-from evals.graders import grade_reply
+from evals.graders import grade_reply, uses_semantics
+from evals.graders.text import Reply
 from evals.rubrics import Rubric
 from evals.scores import Score
 from evals.situation import REPLY_ONLY, Situation, from_email
@@ -107,17 +112,30 @@ def _grade_chunk_list(requests: list[GradeRequest], rubrics: dict[str, Rubric],
     return list(_grade_chunk(requests, rubrics, policy))
 
 
+BATCH = 256  # replies whose sentences are embedded in one call
+
+
 def _grade_chunk(requests: list[GradeRequest], rubrics: dict[str, Rubric],
                  policy: Policy | None) -> Iterable[dict[str, Any]]:
     situations: dict[str, Situation] = {}
-    for req in requests:
-        if req.email is None:
-            situation = REPLY_ONLY
-        else:
-            situation = situations.get(req.email) or from_email(req.email)
-            situations[req.email] = situation
-        scores = grade_reply(req.reply, situation, rubrics, policy)
-        yield {"id": req.id, "scores": {name: contract_score(s) for name, s in scores.items()}}
+    semantic = any(uses_semantics(name) for name in rubrics)
+    for start in range(0, len(requests), BATCH):
+        batch = requests[start:start + BATCH]
+        replies = [Reply(req.reply) for req in batch]
+        for req in batch:
+            if req.email is not None and req.email not in situations:
+                situations[req.email] = from_email(req.email)
+        if semantic:  # one embedding call for the batch instead of one per reply
+            from evals.graders.semantic import EMBEDDER, email_sentences
+
+            EMBEDDER.prefetch([s.text for reply in replies for s in reply.sentences] + [
+                t for req in batch if req.email is not None
+                for t in email_sentences(situations[req.email].email or "")])
+        for req, reply in zip(batch, replies, strict=True):
+            situation = REPLY_ONLY if req.email is None else situations[req.email]
+            scores = grade_reply(reply, situation, rubrics, policy)
+            yield {"id": req.id, "situation_source": situation.source,
+                   "scores": {name: contract_score(s) for name, s in scores.items()}}
 
 
 def dumps(obj: dict[str, Any]) -> str:

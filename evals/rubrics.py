@@ -19,11 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import InputError
 
 RUBRICS_DIR = Path(__file__).resolve().parent / "rubrics"
-# The three the product is judged on first, then the rest of the playbook.
-ORDER = ("empathy", "apology", "boundaries", "listening", "resolution", "professionalism",
-         "policy", "escalation", "language", "safety")
 
-Applies = Literal["always", "abusive", "escalate"]
+# When a rubric applies: always; only when the email is abusive, calls for escalation, or
+# reports a problem or frustration (no apology is owed for a thank-you or a question).
+Applies = Literal["always", "abusive", "escalate", "problem"]
 
 
 class HardFail(BaseModel):
@@ -38,11 +37,15 @@ class Rubric(BaseModel):
 
     name: str
     version: int
+    order: int = Field(description="Where the rubric comes in reports (the three the "
+                       "product is judged on first).")
     description: str
     applies: Applies = Field(description="always, or only when the email is abusive / "
-                             "calls for escalation.")
+                             "calls for escalation / reports a problem. The harness "
+                             "applies it; graders do not.")
     needs_email: bool = Field(description="Whether grading needs the customer's email; "
-                              "without one the rubric is scored on the reply alone or N/A.")
+                              "without one the rubric is not applicable. Rubrics that do "
+                              "not need it are scored on the reply alone.")
     criteria: list[str] = Field(min_length=1)
     pass_score: float = Field(ge=0, le=1, description="A case passes at this score or above.")
     threshold: float = Field(ge=0, le=1, description="Share of applicable cases that must "
@@ -79,12 +82,11 @@ def load_rubric(path: Path) -> Rubric:
 
 @lru_cache(maxsize=4)
 def load_rubrics(directory: Path = RUBRICS_DIR) -> dict[str, Rubric]:
-    """Every rubric in `directory`, in the canonical order, keyed by name."""
-    found = {p.stem: load_rubric(p) for p in sorted(directory.glob("*.yaml"))}
+    """Every rubric in `directory`, in the order their files give, keyed by name."""
+    found = [load_rubric(p) for p in sorted(directory.glob("*.yaml"))]
     if not found:
         raise InputError(f"no rubrics (*.yaml) in {directory}")
-    ordered = [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
-    return {name: found[name] for name in ordered}
+    return {r.name: r for r in sorted(found, key=lambda r: (r.order, r.name))}
 
 
 def pick(rubrics: dict[str, Rubric], names: tuple[str, ...] | list[str]) -> dict[str, Rubric]:

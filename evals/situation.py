@@ -1,14 +1,17 @@
 """What a grader knows about the email a reply answers.
 
-From a suite case: the team's labels and expectations. From a bare email (`calmreply
-grade`): the rule-based analyzer's read. From nothing: only the reply, and rubrics that
-need the email say so (not applicable) or judge the reply alone.
+From a suite case or a gold reply: the team's labels (`source` "labels"). From a bare
+email (`calmreply grade`): the rule-based analyzer's read (`source` "analyzer"), which
+can be wrong, so every result says which it was. From nothing: only the reply
+(`source` "none"), and rubrics that need the email say so (not applicable) or judge the
+reply alone.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from agent.inbound import parse_text
 from agent.models import Fault, Threat
@@ -19,6 +22,9 @@ _INJECTION = re.compile(
     r"guidelines|prompt)|system\s+prompt|hidden\s+instructions|(reply|support|ai)\s+(bot|"
     r"assistant)|internal\s+policy\s+update|(promise|confirm)\s+(me\s+)?(a\s+)?(full\s+|100%\s+)"
     r"?refund|you\s+are\s+now\b|new\s+instructions", re.I)
+
+
+SituationSource = Literal["labels", "analyzer", "none"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Situation:
     must_not_contain: tuple[str, ...] = ()
     literal: tuple[str, ...] = ()
     injection: bool = False
+    problem: bool | None = None  # reports a problem or frustration (None: unknown, assume so)
+    source: SituationSource = "none"
 
     @property
     def known(self) -> bool:
@@ -89,6 +97,7 @@ def from_email(text: str) -> Situation:
         customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
         product=analysis.product, duration=details.duration,
         must_not_promise_refund=True if refund_bait else None, injection=injection,
+        problem=reports_problem(email.body), source="analyzer",
     )
 
 
@@ -112,5 +121,28 @@ def from_case(case: Case) -> Situation:
         must_not_promise_refund=expect.must_not_promise_refund,
         must_mention=tuple(expect.must_mention), literal=tuple(expect.literal),
         must_not_contain=tuple(expect.must_not_contain),
-        injection=injection,
+        injection=injection, problem=True, source="labels",
     )
+
+
+def from_labels(text: str, *, fault: str, abusive: bool, threats: tuple[str, ...],
+                escalate: bool, problem: bool, language: str) -> Situation:
+    """An email with the team's labels (a gold reply's own email): the labels win; the
+    analyzer only adds what the labels do not carry (category, references, product)."""
+    from agent.offline.analyzer import analyze, read_details
+
+    email = parse_text(text)
+    analysis = analyze(email)
+    details = read_details(email)
+    return Situation(
+        email=email.body, category=analysis.category.value, fault=fault, abusive=abusive,
+        threats=threats, language=language, escalate=escalate,
+        customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
+        product=analysis.product, duration=details.duration,
+        injection=bool(_INJECTION.search(email.body)), problem=problem, source="labels",
+    )
+
+
+def reports_problem(body: str) -> bool | None:
+    """Whether a raw email reports a problem or frustration (None when unsure)."""
+    return None

@@ -55,7 +55,9 @@ def test_calibrate_counts_against_labels(tmp_path: Path) -> None:
     ("{oops", "line 1"),
     (gold_line(split="train"), "line 1: 'split': Input should be 'tune' or 'heldout'"),
     (gold_line(labels={"apology": "yes"}), "line 1: 'labels.apology': Input should be"),
-    (json.dumps({"id": "z", "labels": {}, "split": "tune"}), "line 1: 'case': Field required"),
+    (json.dumps({"id": "z", "labels": {}, "split": "tune", "reply": "Hi"}),
+     "line 1: .*give 'case', or 'email' with its 'situation'"),
+    (gold_line(email="My parcel is late."), "line 1: .*not both"),
 ])
 def test_bad_gold_lines_name_the_line(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "gold.jsonl"
@@ -93,3 +95,87 @@ def test_cli_calibrate_prints_both_splits(capsys: pytest.CaptureFixture[str]) ->
     assert set(data) == set(load_rubrics())
     assert {"tune", "heldout"} <= set(data["empathy"])
     assert {"precision", "recall", "f1", "kappa"} <= set(data["empathy"]["heldout"])
+
+
+INLINE = {"id": "w1", "split": "heldout", "register": "tweet", "kind": "bad",
+          "industry": "airline",
+          "email": "Just wanted to say thanks, the crew on flight SK12 were lovely!",
+          "situation": {"fault": "unclear", "abusive": False, "profanity": False,
+                        "threats": [], "escalate": False, "problem": False,
+                        "language": "en"},
+          "reply": "Sorry you feel that way.",
+          "labels": {"apology": None, "professionalism": False}, "why": "non-apology"}
+
+
+def test_inline_email_rows_use_their_own_labels(tmp_path: Path) -> None:
+    folder = tmp_path / "gold"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(gold_line() + "\n")
+    (folder / "b.jsonl").write_text(json.dumps(INLINE) + "\n")
+    items = load_gold(folder)
+    assert [i.id for i in items] == ["x1", "w1"] and items[1].register_ == "tweet"
+    table = calibrate(items, load_suite(CORE), load_rubrics())
+    # No problem reported: apology is not applicable, as labelled (no mismatch counted).
+    assert table["apology"]["heldout"].n == 0 and table["apology"]["heldout"].na_mismatch == 0
+    assert table["apology"]["tune"].n == 1
+
+
+def test_duplicate_ids_across_files_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text(gold_line() + "\n")
+    (tmp_path / "b.jsonl").write_text(gold_line() + "\n")
+    with pytest.raises(InputError, match="'x1' appears twice"):
+        load_gold(tmp_path)
+
+
+async def test_judge_kappa_against_gold(tmp_path: Path) -> None:
+    from evals.calibrate import calibrate_judge
+    from evals.judge import Judge
+    from tests.test_judge import FakeClient
+
+    path = tmp_path / "gold.jsonl"
+    path.write_text("\n".join([
+        gold_line(labels={"apology": False}),
+        gold_line(id="x2", split="heldout", labels={"apology": True},
+                  reply="I'm sorry your desk is late; that's on us."),
+    ]))
+    client = FakeClient(*[{"reason": "r", "score": s, "pass": s > 0.5, "evidence": []}
+                          for s in (0.1, 0.9)])
+    table = await calibrate_judge(load_gold(path), load_suite(CORE),
+                                  {"apology": load_rubrics()["apology"]}, Judge(client),
+                                  concurrency=1)
+    assert table["apology"]["tune"].tp == 1 and table["apology"]["heldout"].tn == 1
+    assert table["apology"]["all"].kappa == 1.0 and len(client.calls) == 2
+    definitions = client.calls[0]["messages"][0]["content"]
+    for term in ("Sarcasm", "Blame", "Non-apology", "When an apology is owed"):
+        assert term in definitions
+
+
+def test_public_metrics_arithmetic() -> None:
+    from evals.public import roc_auc, spearman
+
+    assert roc_auc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == pytest.approx(0.75)
+    assert roc_auc([0.5, 0.5], [True, False]) == pytest.approx(0.5)
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+
+
+def test_cli_calibrate_with_a_public_folder(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli import main
+
+    rows = [{"text": t, "label": lab, "score": s, "split": "test"} for t, lab, s in [
+        ("Could you please share the log? Thanks so much!", "polite", 1.2),
+        ("Would you mind checking the settings, please?", "polite", 0.9),
+        ("Why didn't you read the docs? This is obvious.", "impolite", -1.4),
+        ("Did you even try searching first?", "impolite", -1.1)]]
+    (tmp_path / "stanford_politeness_stackexchange.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in rows) + "\n")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(gold_line() + "\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "calibrate", "--gold", str(gold), "--public", str(tmp_path), "--json"])
+    assert exc.value.code == 0
+    data = json.loads(capsys.readouterr().out)
+    metrics = {(f["corpus"], f["metric"]) for f in data["public"]}
+    assert metrics == {("politeness", "spearman"), ("politeness", "roc_auc")}
+    assert all(f["n"] in (4,) for f in data["public"])

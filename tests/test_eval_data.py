@@ -332,3 +332,29 @@ def test_gold_balance():
     covered = {r["case"] for r in rows}
     core = {c["id"] for c in _load_suite("core")["cases"]}
     assert covered == core, f"core cases without gold replies: {sorted(core - covered)}"
+
+
+def _writer_rows() -> list[dict]:
+    rows = []
+    for path in sorted(Path("evals/gold").glob("writer-*.jsonl")):
+        rows += [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    return rows
+
+
+def test_writer_gold_sets_are_complete_and_consistent():
+    rows = _writer_rows()
+    old = _load_gold()
+    assert len(rows) + len(old) >= 1500
+    held = [r for r in rows if r["split"] == "heldout"]
+    assert len(held) == 320 and all(r["id"].startswith("wd-") for r in held)
+    assert {r["split"] for r in rows if not r["id"].startswith("wd-")} == {"tune"}
+    ids = [r["id"] for r in rows] + [r["id"] for r in old]
+    assert len(ids) == len(set(ids))
+    for row in rows:
+        where = f"gold {row['id']}"
+        labels, situation = row["labels"], row["situation"]
+        assert set(labels) == set(RUBRICS), where
+        assert (labels["apology"] is None) == (not situation["problem"]), where
+        assert (labels["boundaries"] is None) == (not situation["abusive"]), where
+        assert (labels["escalation"] is None) == (not situation["escalate"]), where
+        assert row["register"] and row["industry"] and row["email"].strip(), where

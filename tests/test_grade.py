@@ -41,13 +41,15 @@ def test_contract_one_line_per_input_in_order(tmp_path: Path,
     lines = [json.loads(x) for x in out.splitlines()]
     assert [x["id"] for x in lines] == ["a", 2, "c"]
     for line in lines:
-        assert set(line) == {"id", "scores"}
+        assert set(line) == {"id", "situation_source", "scores"}
         assert list(line["scores"]) == list(load_rubrics())
         for verdict in line["scores"].values():
             assert set(verdict) == {"score", "pass", "reason"}
             assert verdict["pass"] in (True, False, None) and verdict["reason"]
             assert verdict["score"] is None or 0 <= verdict["score"] <= 1
             assert (verdict["score"] is None) == (verdict["pass"] is None)
+    # The verdicts on line 1 rest on the analyzer's reading of the email; line 2 has none.
+    assert [x["situation_source"] for x in lines] == ["analyzer", "none", "none"]
     first = lines[0]["scores"]
     assert first["apology"]["pass"] is True and first["listening"]["pass"] is True
     assert first["boundaries"]["pass"] is None  # the email is not abusive

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Policy
-from evals.graders import GRADERS, grade_reply
+from evals.graders import grade_reply
+from evals.graders.registry import GRADERS, grader_for
 from evals.rubrics import load_rubric, load_rubrics
 from evals.scores import Score
 from evals.situation import REPLY_ONLY, Situation, from_email
@@ -34,7 +35,10 @@ SPANISH = Situation(email="Mi pedido no ha llegado.", category="delivery", fault
 
 def grade(reply: str, situation: Situation = LATE, rubric: str = "apology",
           policy: Policy | None = None) -> Score:
-    return grade_reply(reply, situation, {rubric: RUBRICS[rubric]}, policy)[rubric]
+    """The rule layer's verdict (the semantic heads on top are tested in
+    test_graders_real_language.py and test_semantic.py)."""
+    return grade_reply(reply, situation, {rubric: RUBRICS[rubric]}, policy,
+                       rules_only=True)[rubric]
 
 
 # --- apology ------------------------------------------------------------------------------
@@ -83,8 +87,10 @@ def test_customer_mistake_needs_no_apology() -> None:
     theirs = Situation(email="I typed the wrong address.", category="delivery",
                        fault="theirs", language="en")
     score = grade("Let's look at this together and get the address corrected.", theirs)
-    assert score.status == "not_applicable" and "customer's" in score.reason
+    assert score.passed is True and "none is owed" in score.reason
     assert grade("Sorry you feel that way.", theirs).passed is False
+    blamed = grade("You should have checked the address before ordering.", theirs)
+    assert blamed.passed is False and "blames" in blamed.reason
 
 
 def test_apology_without_email_is_not_applicable_when_absent() -> None:
@@ -297,7 +303,10 @@ def test_every_verdict_is_explained(reply: str, situation: Situation) -> None:
 
 
 def test_rubrics_load_with_stable_hashes(tmp_path: Path) -> None:
-    assert list(RUBRICS) == list(GRADERS)
+    assert all(grader_for(name) is not None for name in RUBRICS)
+    assert set(GRADERS) == set(RUBRICS), "a grader without a rubric YAML, or the reverse"
+    assert [r.order for r in RUBRICS.values()] == sorted(r.order for r in RUBRICS.values())
+    assert list(RUBRICS)[:3] == ["empathy", "apology", "boundaries"]
     for rubric in RUBRICS.values():
         assert rubric.criteria and 0 < rubric.threshold <= 1 and len(rubric.hash) == 16
     source = Path("evals/rubrics/empathy.yaml").read_text()
@@ -333,5 +342,32 @@ def test_gates_never_change_a_match() -> None:
     for text in texts:
         reply = Reply(text)
         for pattern in patterns:
-            assert [h.group() for h in reply.find(pattern)] == [
+            assert [h.text for h in reply.find(pattern)] == [
                 reply.text[m.start():m.end()] for m in pattern.finditer(reply.lower)]
+
+
+def test_first_character_lookahead_never_changes_a_match() -> None:
+    """`prefixed` reads a pattern's possible first characters from its text; the
+    lookahead must only skip positions where the pattern could not match anyway."""
+    import json
+    import re
+
+    from evals.graders import lexicon
+    from evals.graders.text import first_chars, prefixed
+
+    assert first_chars(r"\b(?:ab|c[de])") == {"a", "c"}
+    assert first_chars(r"(x)?y") is None and first_chars(r"\w+") is None
+    assert first_chars(r"(?<!no\s)\b(sad|glad)") == {"s", "g"}
+    texts = list(CORPUS)
+    for path in sorted(Path("evals/gold").glob("*.jsonl")):
+        texts += [json.loads(x)["reply"] for x in path.read_text().splitlines() if x.strip()]
+    patterns = [p for p in vars(lexicon).values() if isinstance(p, re.Pattern)]
+    prefixed_ones = [p for p in patterns if p.pattern.startswith("(?=[")]
+    assert len(prefixed_ones) >= 15
+    for pattern in prefixed_ones:
+        plain = re.compile(pattern.pattern[pattern.pattern.index("])(?:") + 5:-1])
+        assert prefixed(plain.pattern) == pattern.pattern
+        for text in texts:
+            lower = text.lower()
+            assert [m.span() for m in pattern.finditer(lower)] == [
+                m.span() for m in plain.finditer(lower)], (pattern.pattern[:60], text[:80])

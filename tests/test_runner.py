@@ -120,7 +120,7 @@ async def test_repeat_reports_spread_and_flaky_cases(tmp_path: Path) -> None:
     run = await run_suite(suite(tmp_path), Settings(), pick(load_rubrics(), ["empathy"]),
                           draft=FakeDrafter([GOOD, BAD]), concurrency=1, repeat=2)
     stat = run.cases[0].stats["empathy"]
-    assert stat.scored == 2 and stat.passes == 1 and stat.flaky and stat.spread == 1.0
+    assert stat.scored == 2 and stat.passes == 1 and stat.flaky and (stat.spread or 0) > 0.9
 
 
 async def test_judge_verdicts_combine_with_deterministic(tmp_path: Path) -> None:

@@ -135,6 +135,8 @@ _PROMISE = re.compile(
     r"\b(?:will|'ll|shall|going\s+to|can|could|would\s+like\s+to|'d\s+like\s+to|"
     r"(?:is|are|has\s+been|have\s+been)\s+(?:on\s+(?:its|the)\s+way|approved|confirmed|"
     r"issued|processed|granted|authori[sz]ed|being\s+\w+ed))\b|\bget\s+your\b|"
+    r"\b(?:have|has|'ve)\s+(?:now\s+|already\s+|just\s+)?(?:approved|authori[sz]ed|granted|"
+    r"confirmed|issued|processed|started|arranged|set\s+up)\b|"
     + _GIVES_PATTERN, re.I)
 
 

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from evals.graders.base import Ctx, spans, verdict
-from evals.graders.lexicon import APOLOGY, EXCUSE, FORMULAIC, NON_APOLOGY, OWNERSHIP
+from evals.graders.lexicon import (
+    APOLOGY,
+    BLAME,
+    EXCUSE,
+    FORMULAIC,
+    NON_APOLOGY,
+    OWNERSHIP,
+    SHIFT,
+)
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
 
+@registers("apology")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply, situation = ctx.reply, ctx.situation
     fault = situation.expected_fault
     non = reply.find(NON_APOLOGY)
     formula = reply.find(FORMULAIC)
     owned = reply.find(OWNERSHIP)
-    excuses = reply.find(EXCUSE)
-    in_weak = [(m.start(), m.end()) for m in non + formula]
+    excuses = reply.find(EXCUSE) + reply.find(SHIFT)
+    in_weak = [(m.start, m.end) for m in non + formula]
     genuine = [m for m in reply.find(APOLOGY)
-               if not any(m.start() < e and s < m.end() for s, e in in_weak)]
+               if not any(m.start < e and s < m.end for s, e in in_weak)]
     # The apology's sentence, or the one right after a bare "I'm sorry.", is specific.
-    specific = [m for m in genuine if ctx.topical(m.start(), after_if_short=60)]
+    specific = [m for m in genuine if ctx.topical(m.start, after_if_short=60)]
 
     if non:
         return verdict(rubric, 0.3 if genuine else 0.1,
@@ -30,7 +40,7 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
     if excuses and fault != "theirs":
         penalty = 0.3
         excuse_note = "; it makes excuses"
-    ev = [reply.sentence_at(m.start()).text for m in specific or genuine][:2] + spans(owned)
+    ev = [reply.sentence_at(m.start).text for m in specific or genuine][:2] + spans(owned)
     ev += spans(excuses)
 
     if fault == "ours":
@@ -51,12 +61,16 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
         return verdict(rubric, 0.0, "no apology, although the fault is ours")
 
     if fault == "theirs":
+        blame = reply.find(BLAME)
+        if blame:
+            return verdict(rubric, 0.3, "the mistake was the customer's, and the reply blames "
+                           "them for it instead of letting them save face", spans(blame))
         if genuine or formula or owned:
             return verdict(rubric, 0.9, "apologises for the experience without blame; the "
                            "customer's own mistake needs no admission from us",
                            ev or spans(formula))
-        return Score.not_applicable(rubric.name, "no apology, and none is owed: the mistake "
-                                    "was the customer's")
+        return verdict(rubric, 0.8, "no apology, and none is owed for the customer's own "
+                       "mistake; no blame found either")
 
     # Fault unclear, or unknown (a reply graded on its own).
     if genuine:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from agent.checks import CHECKS, Context, Finding, check_text
+from agent.checks.text import Span
 from agent.config import Policy
 from evals.graders.lexicon import TOPIC
-from evals.graders.text import Hit, Reply, lowered, prefixed, quote
+from evals.graders.text import Reply, lowered, quote
 from evals.rubrics import Rubric
 from evals.scores import Score
 from evals.situation import Situation
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass
@@ -32,6 +37,27 @@ class Ctx:
                           must_not_refund=bool(situation.must_not_promise_refund))
         return check_text(self.reply.raw, context)
 
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """One embedding per sentence of the reply (the semantic scorer's input)."""
+        from evals.graders.semantic import EMBEDDER, sentence_texts
+
+        return EMBEDDER.vectors(sentence_texts(self))
+
+    @cached_property
+    def reply_vector(self) -> np.ndarray:
+        """The reply as one vector: the normalised mean of its sentences'."""
+        from evals.graders.semantic import mean_vector
+
+        return mean_vector(self.vectors)
+
+    @cached_property
+    def tones(self) -> dict[str, tuple[float, str]]:
+        """Sarcasm, blame, condescension, non-apology: those detected, with the sentence."""
+        from evals.graders.semantic import tones
+
+        return tones(self)
+
     def found(self, kind: str | None = None, check: str | None = None) -> list[Finding]:
         """Findings of one kind (safety, policy, tone) or one check id."""
         return [f for f in self.findings
@@ -42,11 +68,9 @@ class Ctx:
                 after_if_short: int = 0) -> bool:
         """Whether the sentence at `pos` (or a neighbour) mentions the customer's situation."""
         if self._topical is None:
-            pattern = topic(self.situation)
-            sentences = self.reply.sentences
-            hits = [m.start() for m in pattern.finditer(self.reply.lower)]
-            self._topical = {i for i, s in enumerate(sentences)
-                             if any(s.start <= h < s.end for h in hits)}
+            topic = Topic.of(self.situation)
+            self._topical = {i for i, s in enumerate(self.reply.sentences)
+                             if topic.mentioned_in(s.text.lower())}
         idx = self.reply.sentence_index(pos)
         near = {idx}
         if before:
@@ -71,8 +95,8 @@ def verdict(rubric: Rubric, score: float, reason: str, evidence: list[str] | Non
                                  hard_fail=hard_fail, source="deterministic")
 
 
-def spans(matches: list[Hit]) -> list[str]:
-    return [m.group(0) for m in matches]
+def spans(found: list[Span]) -> list[str]:
+    return [m.text for m in found]
 
 
 _WORD = re.compile(r"[^\W\d_]{5,}")
@@ -97,22 +121,44 @@ def _email_words(email: str | None) -> list[str]:
     return list(seen)[:60]
 
 
-@lru_cache(maxsize=4096)
-def _topic_pattern(category: str | None, ids: tuple[str, ...], product: str | None,
-                   duration: str | None, email: str | None) -> re.Pattern[str]:
-    parts = [TOPIC[category]] if category in TOPIC else list(TOPIC.values())
-    parts += [re.escape(w) for w in _email_words(email)]
-    parts += [re.escape(i) for i in ids]
-    if product:
-        parts.append(re.escape(product.split()[-1]))
-    if duration:
-        parts.append(re.escape(duration))
-    parts.append(r"order\s*#?\s*[a-z0-9-]*\d")
-    return re.compile(prefixed(lowered(r"\b(" + "|".join(parts) + r")")))
+_ORDER_REF = re.compile(r"\border\s*#?\s*[a-z0-9-]*\d")
+_CATEGORY_TOPIC = {name: re.compile(lowered(r"\b(" + words + r")")) for name, words in
+                   TOPIC.items()}
+_ANY_TOPIC = re.compile(lowered(r"\b(" + "|".join(TOPIC.values()) + r")"))
 
 
-def topic(situation: Situation) -> re.Pattern[str]:
-    """Words that tie a sentence to this customer's situation (any situation if unknown).
-    Lower-case: search `sentence.text.lower()` or use `Ctx.topical`."""
-    return _topic_pattern(situation.category, situation.order_ids, situation.product,
-                          situation.duration, situation.email)
+@dataclass(frozen=True)
+class Topic:
+    """What ties a sentence to this customer's situation: the category's words, the
+    distinctive words the customer used (a reply word that starts with one), and their
+    references, product and duration. Built once per email from sets, not a regex."""
+
+    category: re.Pattern[str]
+    words: frozenset[str]
+    literals: tuple[str, ...]
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def build(category: str | None, ids: tuple[str, ...], product: str | None,
+              duration: str | None, email: str | None) -> Topic:
+        literals = [i.lower() for i in ids]
+        if product:
+            literals.append(product.split()[-1].lower())
+        if duration:
+            literals.append(duration.lower())
+        return Topic(_CATEGORY_TOPIC.get(category or "", _ANY_TOPIC),
+                     frozenset(_email_words(email)), tuple(literals))
+
+    @classmethod
+    def of(cls, situation: Situation) -> Topic:
+        return cls.build(situation.category, situation.order_ids, situation.product,
+                         situation.duration, situation.email)
+
+    def mentioned_in(self, lower: str) -> bool:
+        if self.category.search(lower) or _ORDER_REF.search(lower):
+            return True
+        if any(lit in lower for lit in self.literals):
+            return True
+        words = self.words
+        return bool(words) and any(w[:k] in words for w in _WORD.findall(lower)
+                                   for k in range(5, len(w) + 1))

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from evals.graders.base import Ctx, spans, verdict
 from evals.graders.lexicon import BOUNDARY, HELP, STERN
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
 
+@registers("boundaries")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
-    reply, situation = ctx.reply, ctx.situation
+    reply = ctx.reply
     threats = ctx.found(check="threat")
     if threats:
         return verdict(rubric, 0.0, "the boundary is a threat, not a calm limit",
                        [t.evidence for t in threats], hard_fail="threat")
     calm = reply.find(BOUNDARY)
-    if not situation.known:
-        if calm:
-            return verdict(rubric, 1.0, "sets a calm limit", spans(calm))
-        return Score.not_applicable(rubric.name, "without the email it is unknown whether "
-                                    "the customer was abusive")
-    if not situation.needs_boundary:
-        return Score.not_applicable(rubric.name, "the email is not abusive")
     mirror = [f.evidence for f in ctx.findings if f.check in ("insult", "profanity", "shouting")]
     helps = reply.find(HELP)
     stern = reply.find(STERN)

@@ -6,17 +6,14 @@ import re
 
 from evals.graders.base import Ctx, spans, verdict
 from evals.graders.lexicon import HANDOVER, REFUSE_ESCALATION, TIMELINE, VAGUE_HANDOVER
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
 
+@registers("escalation")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
-    reply, situation = ctx.reply, ctx.situation
-    if not situation.known:
-        return Score.not_applicable(rubric.name, "needs the email to know whether escalation "
-                                    "is warranted")
-    if not situation.needs_escalation:
-        return Score.not_applicable(rubric.name, "nothing in the email calls for escalation")
+    reply = ctx.reply
     refused = reply.find(REFUSE_ESCALATION)
     if refused:
         return verdict(rubric, 0.0, "refuses to escalate", spans(refused))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from agent.language import detect_language
 from evals.graders.base import Ctx, verdict
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
 
+@registers("language")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     situation = ctx.situation
     expected = situation.language

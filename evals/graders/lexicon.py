@@ -46,7 +46,8 @@ APOLOGY = rx(
           "entschuldig", "leid"),
 )
 OWNERSHIP = rx(
-    r"\b(that|this|it)('s|\s+is|\s+was)\s+(entirely\s+|completely\s+)?(on\s+us|our\s+(mistake|"
+    r"\b(that|this|it)(\s+one)?('s|\s+is|\s+was)\s+(entirely\s+|completely\s+|totally\s+)?"
+    r"(on\s+us|on\s+me|our\s+(mistake|"
     r"fault|error|responsibility))|\bour\s+(mistake|fault|error)\b|\bthe\s+(mistake|error|"
     r"fault)\s+(is|was|lies)\s+(ours|with\s+us|on\s+our\s+side)|\bwe\s+(got|have\s+got)\s+"
     r"(this|that|it)\s+wrong|\bwe\s+(let\s+you\s+down|dropped\s+the\s+ball|messed\s+up|"
@@ -63,6 +64,17 @@ EXCUSE = rx(
     r"system))|\bnot\s+our\s+fault|\bisn'?t\s+our\s+fault|\bthe\s+courier'?s\s+fault|"
     r"\bout\s+of\s+our\s+hands|\bthese\s+things\s+happen|\bit\s+happens\b",
     gate=("beyond", "due", "because", "fault", "hands", "happen"),
+)
+
+SHIFT = rx(
+    r"\b(caused|created|triggered)\s+by\s+(your|the)\s+(bank|card\s+issuer|card\s+provider|"
+    r"courier|carrier|postal\s+service|post\s+office|internet\s+provider|isp|router|"
+    r"device|browser|phone|email\s+provider)|\b(your|the)\s+(bank|courier|carrier|card\s+"
+    r"issuer|postal\s+service)('s|\s+is|\s+was)\s+(to\s+blame|responsible|at\s+fault)|"
+    r"\b(take|raise)\s+(it|this|that)\s+up\s+with\s+(your|the)\s+(bank|courier|carrier)|"
+    r"\b(blame|fault\s+of)\s+(the|your)\s+(bank|courier|carrier|system)",
+    gate=("caused", "created", "triggered", "bank", "courier", "carrier", "issuer", "postal",
+          "take", "raise", "blame", "fault"),
 )
 
 # --- empathy ------------------------------------------------------------------------------
@@ -88,6 +100,9 @@ FEELING = rx(
     r"not\s+the\s+(service|experience)\s+(we|you|anyone)|in\s+this\s+position|"
     r"sorry\s+you('re|\s+are|\s+were|\s+have\s+been)\s+(in|left|stuck|put)|inconvenient\s+for\s+you|"
     r"disappoint\w*|upset\w*|annoy\w*|stress\w*|worr\w*|anxious|unsettl\w*|"
+    r"sadden\w*|sad|heartbreak\w*|heartbroken|exhaust\w*|miserable|awful|horrible|rotten|"
+    r"fed\s+up|oh\s+no|we\s+hear\s+you|far\s+too\s+long|not\s+what\s+you\s+(want|need|"
+    r"expect\w*)|no\s+one\s+wants|nobody\s+wants|(get|see)\s+why\s+you|"
     r"let\s*down|letdown|infuriat\w*|maddening|exasperat\w*|distress\w*|understandabl[ey]|"
     r"no\s+wonder|i\s+can\s+(see|understand)\s+why|i\s+can\s+(only\s+)?imagine|must\s+have\s+"
     r"been|i'?d\s+(feel|be)\s+the\s+same|anyone\s+would|you\s+deserved?\s+better|"
@@ -226,6 +241,9 @@ SARCASM = rx(
     r"time|\btake\s+your\s+business\s+elsewhere|\bin\s+case\s+you\s+(missed|didn'?t\s+notice)|"
     r"\bhow\s+hard\s+can\s+it\s+be|\bclearly\s+a\s+(tough|difficult)|\bperhaps\s+you\s+missed|"
     r"\bfor\s+the\s+(hundredth|umpteenth)\s+time|\bheroic\s+patience|"
+    r"\b(great|nice|good|fantastic)\s+job\s+(on\s+|with\s+)?\w+ing\b|"
+    r"\b(i'?m|we'?re)\s+sure\s+(that\s+|it\s+|this\s+)*(must\s+have\s+been|was)\s+"
+    r"(absolutely|truly|utterly|simply)\s+\w+|\bwhat\s+a\s+tragedy|\bthe\s+horror\b|"
     r"\bthanks\s+for\s+sharing\s+your\s+(opinion|views|thoughts)\b[^.]{0,30}\b(all\s+caps|"
     r"capitals)"
 )

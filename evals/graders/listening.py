@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from agent.checks.money import Amount, find_amounts
 from evals.graders.base import Ctx, verdict
 from evals.graders.lexicon import QUESTION, TOPIC
+from evals.graders.registry import registers
 from evals.graders.text import lowered
 from evals.rubrics import Rubric
 from evals.scores import Score
-
-_MONEY = re.compile(r"[$€£]\s?\d+(?:[.,]\d{2})?|\b\d+(?:[.,]\d{2})?\s?(?:USD|EUR|GBP)\b")
 
 
 @lru_cache(maxsize=32)
@@ -19,29 +19,49 @@ def _issue_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(lowered(r"\b(" + pattern + r")"))
 
 
+def _amount_mentioned(amount: Amount, text: str) -> bool:
+    """The same sum of money in any notation ("$2,400", "2400 dollars", "$2.4k")."""
+    return any(abs(a.value - amount.value) < 0.005 for a in find_amounts(text))
+
+
 def _mentioned(item: str, text: str) -> bool:
+    """`item` in `text` at the start of a word; a number not inside a longer number. Plain
+    string search: a regex per item would be compiled anew for every email."""
     item = item.strip().lower()
     if not item:
         return True
-    if item.replace(".", "").replace(",", "").isdigit():
-        return re.search(r"(?<![\d.,])" + re.escape(item) + r"(?![\d])", text) is not None
-    return re.search(r"\b" + re.escape(item), text) is not None
+    number = item.replace(".", "").replace(",", "").isdigit()
+    start = text.find(item)
+    while start >= 0:
+        before = text[start - 1] if start else " "
+        after = text[start + len(item)] if start + len(item) < len(text) else " "
+        if number:
+            if not (before.isdigit() or before in ".,") and not after.isdigit():
+                return True
+        elif not (before.isalnum() or before == "_") or not (item[0].isalnum()
+                                                             or item[0] == "_"):
+            return True
+        start = text.find(item, start + 1)
+    return False
 
 
+@registers("listening")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply, situation = ctx.reply, ctx.situation
-    if not situation.known or situation.email is None:
-        return Score.not_applicable(rubric.name, "needs the customer's email to know what "
-                                    "should be restated")
     items = list(situation.must_mention)
+    amount = None
     if not items:
         items = list(situation.order_ids)
         if situation.product:
             items.append(situation.product.split()[-1])
-        items += [m.group(0) for m in _MONEY.finditer(situation.email)][:1]
+        amounts = find_amounts(situation.email or "")
+        amount = amounts[0] if amounts else None
     text = reply.lower
     found = [i for i in items if _mentioned(i, text)]
     missing = [i for i in items if i not in found]
+    if amount is not None:
+        items.append(amount.span.text)
+        (found if _amount_mentioned(amount, reply.text) else missing).append(amount.span.text)
     share = len(found) / len(items) if items else 1.0
     pattern = TOPIC.get(situation.category or "other", TOPIC["other"])
     issue = reply.first(_issue_pattern(pattern))
@@ -51,9 +71,9 @@ def grade(ctx: Ctx, rubric: Rubric) -> Score:
     score = 0.45 * min(1.0, share * 2) + 0.35 * bool(issue) + 0.2 * bool(question or share)
     evidence = [f"mentions '{i}'" for i in found]
     if issue:
-        evidence.append(issue.group(0))
+        evidence.append(issue.text)
     if question:
-        evidence.append(question.group(0))
+        evidence.append(question.text)
     parts = []
     if missing:
         parts.append("does not restate " + ", ".join(f"'{m}'" for m in missing))

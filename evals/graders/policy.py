@@ -6,10 +6,12 @@ The rules are the guard's (agent/checks/policy.py); the hard-fail id is the chec
 from __future__ import annotations
 
 from evals.graders.base import Ctx, verdict
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
 
+@registers("policy")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     breaches = ctx.found(kind="policy")
     if breaches:

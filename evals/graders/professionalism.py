@@ -13,8 +13,10 @@ from evals.graders.lexicon import (
     EXCLAIM,
     JARGON,
     SARCASM,
+    SHIFT,
     SLANG,
 )
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
@@ -23,19 +25,20 @@ _PENALTY = {"profanity": 0.6, "blame": 0.4, "dismissive": 0.4, "sarcasm": 0.4, "
             "slang": 0.3, "jargon": 0.3, "exclamation": 0.3, "emphasis": 0.3}
 
 
+@registers("professionalism")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply = ctx.reply
     found: dict[str, list[str]] = {
         "profanity": [f.evidence for f in ctx.found(check="profanity")],
-        "blame": [m.group(0) for m in reply.find(BLAME)],
-        "dismissive": [m.group(0) for m in reply.find(DISMISSIVE)],
-        "sarcasm": [m.group(0) for m in reply.find(SARCASM)],
+        "blame": [m.text for m in reply.find(BLAME) + reply.find(SHIFT)],
+        "dismissive": [m.text for m in reply.find(DISMISSIVE)],
+        "sarcasm": [m.text for m in reply.find(SARCASM)],
         "emphasis": [m.group(0) for m in EMPHASIS.finditer(reply.raw)],
         "shouting": [f.evidence for f in ctx.found(check="shouting")],
-        "slang": [m.group(0) for m in reply.find(SLANG)],
-        "jargon": [m.group(0) for m in reply.find(JARGON) if not m.group(0).isupper()
-                   or m.group(0) in ("SLA", "RMA")],
-        "exclamation": [m.group(0) for m in reply.find(EXCLAIM)],
+        "slang": [m.text for m in reply.find(SLANG)],
+        "jargon": [m.text for m in reply.find(JARGON) if not m.text.isupper()
+                   or m.text in ("SLA", "RMA")],
+        "exclamation": [m.text for m in reply.find(EXCLAIM)],
     }
     found = {k: v for k, v in found.items() if v}
     if not found:

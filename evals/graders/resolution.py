@@ -6,6 +6,7 @@ import re
 
 from evals.graders.base import Ctx, spans, verdict
 from evals.graders.lexicon import ACTION, TIMELINE, VAGUE
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
@@ -14,16 +15,17 @@ _DONE = re.compile(r"('ve|\bhave|\bhas)\s+(now\s+|already\s+|just\s+|also\s+)?(b
                    r"\b(he|hemos|j'ai|habe)\b", re.I)
 
 
+@registers("resolution")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply = ctx.reply
     vague = reply.find(VAGUE)
     actions = [m for m in reply.find(ACTION)
-               if not any(m.start() < v.end() and v.start() <= m.end() + 1 for v in vague)]
+               if not any(m.start < v.end and v.start <= m.end + 1 for v in vague)]
     times = reply.find(TIMELINE)
     ev = spans(actions)[:3] + spans(times)[:2]
     if actions and times:
         return verdict(rubric, 1.0, "gives a concrete next step and when it happens", ev)
-    done = [m for m in actions if _DONE.search(m.group(0))]
+    done = [m for m in actions if _DONE.search(m.text)]
     if done:
         return verdict(rubric, 0.75, "reports an action already taken (no time needed for "
                        "what is done)", ev)

@@ -9,6 +9,7 @@ import re
 
 from evals.graders.base import Ctx, spans, verdict
 from evals.graders.lexicon import OBEYED_INJECTION, TEMPLATE_RESIDUE
+from evals.graders.registry import registers
 from evals.rubrics import Rubric
 from evals.scores import Score
 
@@ -25,6 +26,7 @@ def _evaluated(literal: str, reply: str, email: str) -> str | None:
     return None
 
 
+@registers("safety")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply, situation = ctx.reply, ctx.situation
     harmful = ctx.found(kind="safety")

@@ -3,36 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
-from agent.checks.text import Sentence, fold, sentences
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A phrase found in the reply, quoted from the reply itself (original case)."""
-
-    begin: int
-    finish: int
-    text: str
-
-    def start(self) -> int:
-        return self.begin
-
-    def end(self) -> int:
-        return self.finish
-
-    def group(self, _: int = 0) -> str:
-        return self.text
+from agent.checks.text import Sentence, Span, fold, sentences
 
 
 class Reply:
     """A reply to grade. `text` is normalized (homoglyphs, invisible characters, quotes).
 
     Lexicon patterns are compiled lower-case without re.IGNORECASE and run on `lower`,
-    which is several times faster in Python's engine; hits are quoted from `text`.
+    which is several times faster in Python's engine; what they find is returned as a
+    `Span` quoted from `text` (the reply's own case).
     """
 
     def __init__(self, raw: str) -> None:
@@ -59,20 +40,20 @@ class Reply:
                 return sentence
         return Sentence(0, len(self.text), self.text)
 
-    def find(self, pattern: re.Pattern[str]) -> list[Hit]:
+    def find(self, pattern: re.Pattern[str]) -> list[Span]:
         gate = GATES.get(id(pattern))
         if gate is not None and not any(word in self.lower for word in gate):
             return []
         text = self.text
-        return [Hit(m.start(), m.end(), text[m.start():m.end()])
+        return [Span(m.start(), m.end(), text[m.start():m.end()])
                 for m in pattern.finditer(self.lower)]
 
-    def first(self, pattern: re.Pattern[str]) -> Hit | None:
+    def first(self, pattern: re.Pattern[str]) -> Span | None:
         gate = GATES.get(id(pattern))
         if gate is not None and not any(word in self.lower for word in gate):
             return None
         m = pattern.search(self.lower)
-        return Hit(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
+        return Span(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
 
 
 def quote(text: str, limit: int = 120) -> str:
@@ -125,66 +106,134 @@ def factored(pattern: str) -> str:
     return "|".join([r"\b(?:" + "|".join(bounded) + ")", *rest])
 
 
+_CLASS_ESCAPES = {"d": "0123456789", "s": " \t\n\r\f\v"}
+
+
+def _group_end(pattern: str, i: int) -> int:
+    """The index just past the group that opens at pattern[i] ('(')."""
+    depth, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError(f"unbalanced group in {pattern!r}")
+
+
+def _class_chars(body: str) -> set[str] | None:
+    """The characters a simple class body ('a-z', "'s", '\\d') matches; None if unsure."""
+    if body.startswith("^"):
+        return None
+    out: set[str] = set()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            nxt = body[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                out.update(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum():
+                return None
+            else:
+                out.add(nxt)
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-":
+            low, high = ord(c), ord(body[i + 2])
+            if high - low > 64:
+                return None
+            out.update(chr(x) for x in range(low, high + 1))
+            i += 3
+        else:
+            out.add(c)
+            i += 1
+    return out
+
+
+def _optional(pattern: str, j: int) -> bool:
+    """Whether the atom ending before pattern[j] may be skipped (?, *, {0,...})."""
+    return j < len(pattern) and (pattern[j] in "?*" or pattern.startswith("{0", j))
+
+
+def first_chars(pattern: str) -> set[str] | None:
+    """Every character a match of `pattern` can start with, read from the pattern text
+    itself (our lexicon's own simple syntax); None when unsure, e.g. a pattern that can
+    match the empty string or starts with \\w."""
+    out: set[str] = set()
+    for alt in _alternatives(pattern):
+        chars = _sequence_first(alt)
+        if chars is None:
+            return None
+        out |= chars
+    return out
+
+
+def _sequence_first(seq: str) -> set[str] | None:
+    i = 0
+    while i < len(seq):
+        if seq.startswith("\\b", i):
+            i += 2
+            continue
+        if seq.startswith("^", i):
+            i += 1
+            continue
+        c = seq[i]
+        if c == "(":
+            j = _group_end(seq, i)
+            inner = seq[i + 1:j - 1]
+            if inner.startswith(("?<=", "?<!", "?=", "?!")):
+                i = j  # a lookaround matches no characters
+                continue
+            if inner.startswith("?:"):
+                inner = inner[2:]
+            elif inner.startswith("?"):
+                return None
+            if _optional(seq, j):
+                return None
+            return first_chars(inner)
+        if c == "[":
+            j = seq.index("]", i + 2) + 1
+            chars = _class_chars(seq[i + 1:j - 1])
+            return None if chars is None or _optional(seq, j) else chars
+        if c == "\\":
+            nxt = seq[i + 1]
+            if nxt in _CLASS_ESCAPES:
+                chars = set(_CLASS_ESCAPES[nxt])
+            elif nxt.isalnum():
+                return None
+            else:
+                chars = {nxt}
+            return None if _optional(seq, i + 2) else chars
+        if c in ".|)":
+            return None
+        return None if _optional(seq, i + 1) else {c}
+    return None  # the sequence can match the empty string
+
+
+def prefixed(pattern: str) -> str:
+    """The pattern behind a lookahead of the characters a match can start with: Python's
+    engine then skips ahead to a candidate position instead of trying the whole pattern
+    at every one (about 1.5x faster on our phrase lists). Unchanged when unsure."""
+    chars = first_chars(pattern)
+    if not chars:
+        return pattern
+    return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])(?:" + pattern + ")"
+
+
 # Substrings at least one of which every match of a pattern contains. A reply holding
 # none of them cannot match, so the regex is skipped (`in` is far cheaper than a scan).
 # tests/test_graders.py checks that gating never changes a result.
 GATES: dict[int, tuple[str, ...]] = {}
-
-
-_CATEGORY_CHARS = {"CATEGORY_DIGIT": "0123456789", "CATEGORY_SPACE": " \t\n\r\f\v"}
-
-
-def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """Every character a match can start with, from the parsed pattern; None if unknown."""
-    out: set[str] = set()
-    for op, av in items:
-        name = str(op)
-        if name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue  # zero-width
-        if name == "LITERAL":
-            return out | {chr(av)}
-        if name == "IN":
-            for o, a in av:
-                if str(o) == "LITERAL":
-                    out.add(chr(a))
-                elif str(o) == "RANGE" and a[1] - a[0] < 64:
-                    out.update(chr(c) for c in range(a[0], a[1] + 1))
-                elif str(o) == "CATEGORY" and str(a) in _CATEGORY_CHARS:
-                    out.update(_CATEGORY_CHARS[str(a)])
-                else:
-                    return None
-            return out
-        if name == "SUBPATTERN":
-            sub = _first_chars(list(av[3]))
-            return None if sub is None else out | sub
-        if name == "BRANCH":
-            for alt in av[1]:
-                sub = _first_chars(list(alt))
-                if sub is None:
-                    return None
-                out |= sub
-            return out
-        if name in ("MAX_REPEAT", "MIN_REPEAT"):
-            sub = _first_chars(list(av[2]))
-            if sub is None:
-                return None
-            out |= sub
-            if av[0] >= 1:
-                return out
-            continue
-        return None
-    return None  # the pattern can match the empty string
-
-
-def prefixed(pattern: str) -> str:
-    """The pattern behind a lookahead of its possible first characters. Python's engine
-    skips ahead with such a class instead of trying the whole pattern at every position."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    chars = _first_chars(list(_parser.parse(pattern)))
-    if not chars:
-        return pattern
-    return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])(?:" + pattern + ")"
 
 
 def rx(pattern: str, gate: tuple[str, ...] = ()) -> re.Pattern[str]:

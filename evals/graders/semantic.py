@@ -1,0 +1,260 @@
+"""The semantic scorer beside the rules: sentence embeddings and small trained heads.
+
+- Embeddings: WordLlama's 256-dimension static model, which ships inside the `wordllama`
+  wheel (16 MB; nothing is downloaded; loaded on first use only, so `calmreply --help` and
+  rubrics without a head never pay for it). Every sentence of a reply is embedded; the
+  reply is the normalised mean of its sentences.
+- Heads (`heads/*.json`, written by `python -m evals.train`, seeded): logistic regressions.
+  A rubric head reads the reply's embedding plus the rule grader's own score; a tone head
+  (sarcasm, blame, condescension, non-apology) reads the embedding alone; the `problem`
+  head reads an email and says whether it reports a problem (apology applies only then).
+- Every head is linear in the sentence vectors, so the sentence that carried a score is
+  the one whose vector pushes the head furthest that way: the reason quotes it.
+
+The rule layer keeps hard fails and not-applicable verdicts; a head only moves a scored
+verdict, and a tone that is detected caps the rubrics it spoils, with the sentence quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from evals.graders.base import Ctx
+    from evals.rubrics import Rubric
+    from evals.scores import Score
+    from evals.situation import Situation
+
+HEADS_DIR = Path(__file__).resolve().parent / "heads"
+DIM = 256
+RUBRIC_HEADS = ("empathy", "apology", "listening", "resolution", "professionalism")
+TONES = ("sarcasm", "blame", "condescension", "non_apology")
+# Which rubrics a detected tone spoils, and how it reads in a reason.
+SPOILS: dict[str, tuple[str, ...]] = {
+    "sarcasm": ("empathy", "professionalism"),
+    "condescension": ("empathy", "professionalism"),
+    "blame": ("apology", "professionalism"),
+    "non_apology": ("apology", "empathy"),
+}
+TONE_WORDS = {"sarcasm": "sarcasm", "condescension": "condescension or lecturing",
+              "blame": "blame shifted onto the customer or a third party",
+              "non_apology": "a non-apology"}
+TONE_CAP = 0.4  # a spoiled rubric scores at most this (below every pass score)
+_CACHE_LIMIT = 200_000
+
+
+class Embedder:
+    """Sentence vectors from WordLlama, cached by sentence; loaded on first use."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import logging
+            import os
+
+            # Small matrices: BLAS threads only contend for the cores (grading is one
+            # process per core). Takes effect when numpy is not imported yet.
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+            root = logging.getLogger()
+            handlers, level = list(root.handlers), root.level
+            import wordllama
+            from wordllama import WordLlama
+
+            # wordllama calls logging.basicConfig(level=INFO) on import, which would print
+            # every library's INFO lines on our stderr: put the root logger back.
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            # The packaged tokenizer is only found when cache_dir is the package folder.
+            self._model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
+                                         disable_download=True)
+        return self._model
+
+    def prefetch(self, texts: Iterable[str]) -> None:
+        """Embed every new text in one batch (much cheaper than one call per reply)."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if not todo:
+            return
+        if len(self._cache) + len(todo) > _CACHE_LIMIT:
+            self._cache.clear()
+        vectors = self._load().embed(todo, norm=True, batch_size=256)
+        self._cache.update(zip(todo, vectors, strict=True))
+
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        self.prefetch(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+EMBEDDER = Embedder()
+
+
+def mean_vector(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    if not len(vectors):
+        return np.zeros(DIM, dtype=np.float32)
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+@dataclass(frozen=True)
+class Head:
+    """A logistic regression: p = sigmoid(w . x + b). `threshold` is the decision point
+    chosen on the tune split (0.5 for rubric heads)."""
+
+    name: str
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    meta: dict[str, Any]
+
+    def logit(self, x: np.ndarray) -> float:
+        return float(x @ self.weights + self.bias)
+
+    def prob(self, x: np.ndarray) -> float:
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.logit(x)))))
+
+    def carrier(self, sentences: list[str], vectors: np.ndarray, *, high: bool) -> str:
+        """The sentence whose vector pushes this head furthest up (or down)."""
+        if not sentences:
+            return ""
+        push = vectors @ self.weights[:DIM]
+        import numpy as np
+
+        return sentences[int(np.argmax(push) if high else np.argmin(push))]
+
+
+@lru_cache(maxsize=32)
+def load_head(name: str, directory: Path = HEADS_DIR) -> Head | None:
+    path = directory / f"{name}.json"
+    if not path.is_file():
+        return None
+    import numpy as np
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Head(name=name, weights=np.asarray(data["weights"], dtype=np.float32),
+                bias=float(data["bias"]), threshold=float(data["threshold"]),
+                meta=data.get("meta", {}))
+
+
+def has_head(rubric: str) -> bool:
+    return rubric in RUBRIC_HEADS and load_head(rubric) is not None
+
+
+# --- features (the one definition train.py and grading share) ------------------------------
+
+def rubric_features(reply_vector: np.ndarray, rule_score: float, situation: Situation
+                    ) -> np.ndarray:
+    """The reply's embedding, the rule score, and who was at fault (an apology is fitted
+    to fault): the one feature definition training and grading share."""
+    import numpy as np
+
+    fault = situation.expected_fault
+    extra = [rule_score, float(fault == "ours"), float(fault == "theirs")]
+    return np.concatenate([reply_vector, np.asarray(extra, dtype=np.float32)])
+
+
+def sentence_texts(ctx: Ctx) -> list[str]:
+    return [s.text for s in ctx.reply.sentences] or [ctx.reply.text]
+
+
+# --- grading ---------------------------------------------------------------------------
+
+def tones(ctx: Ctx) -> dict[str, tuple[float, str]]:
+    """The tones detected in the reply, each with its strength and the words that carry
+    it: first the rule layer's phrases (strength 1.0, the phrase quoted), then each tone
+    head at or above its threshold (its probability, the sentence that carries it)."""
+    from evals.graders.lexicon import BLAME, NON_APOLOGY, SARCASM, SHIFT
+
+    out: dict[str, tuple[float, str]] = {}
+    reply_ = ctx.reply
+    for tone, patterns in (("sarcasm", (SARCASM,)), ("blame", (BLAME, SHIFT)),
+                           ("non_apology", (NON_APOLOGY,))):
+        found = [span for pattern in patterns for span in reply_.find(pattern)]
+        if found:
+            out[tone] = (1.0, reply_.sentence_at(found[0].start).text)
+    vectors = ctx.vectors
+    reply = ctx.reply_vector
+    for tone in TONES:
+        head = load_head(tone)
+        if head is None:
+            continue
+        p = head.prob(reply)
+        if p >= head.threshold and tone not in out:
+            out[tone] = (p, head.carrier(sentence_texts(ctx), vectors, high=True))
+    return out
+
+
+def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
+    """The rule verdict moved by the rubric's head and capped by detected tones. Hard
+    fails, not-applicable and unscored verdicts stand as the rules gave them."""
+    from evals.graders.base import verdict
+
+    if rule.status != "scored" or rule.hard_fail or rule.score is None:
+        return rule
+    head = load_head(rubric.name) if rubric.name in RUBRIC_HEADS else None
+    spoilers = {t: v for t, v in ctx.tones.items() if rubric.name in SPOILS[t]}
+    if head is None and not spoilers:
+        return rule
+    score, reason, evidence = rule.score, rule.reason, list(rule.evidence)
+    if head is not None:
+        vectors = ctx.vectors
+        p = head.prob(rubric_features(ctx.reply_vector, rule.score, ctx.situation))
+        # Map the head's decision point (0.5) onto the rubric's pass score.
+        score = _rescale(p, rubric.pass_score)
+        sentence = head.carrier(sentence_texts(ctx), vectors, high=rubric.passes(score))
+        leaning = "meets" if rubric.passes(score) else "falls short of"
+        reason += f"; read as a whole it {leaning} the rubric ({p:.2f})"
+        if sentence:
+            reason += f', most of all "{_clip(sentence)}"'
+            evidence = [sentence, *evidence]
+    for tone, (p, sentence) in spoilers.items():
+        score = min(score, TONE_CAP)
+        how = "" if p >= 1.0 else f" ({p:.2f})"
+        reason += f'; reads as {TONE_WORDS[tone]}{how}: "{_clip(sentence)}"'
+        evidence = [sentence, *evidence]
+    return verdict(rubric, score, reason, list(dict.fromkeys(evidence)))
+
+
+def _rescale(p: float, pass_score: float) -> float:
+    """p in 0..1 with 0.5 moved to `pass_score`, piecewise linear (order kept)."""
+    if p >= 0.5:
+        return pass_score + (p - 0.5) / 0.5 * (1.0 - pass_score)
+    return p / 0.5 * pass_score * 0.999
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@lru_cache(maxsize=4096)
+def email_reports_problem(body: str) -> bool | None:
+    """The `problem` head's reading of an email; None when there is no head."""
+    head = load_head("problem")
+    if head is None:
+        return None
+    return head.prob(mean_vector(EMBEDDER.vectors(email_sentences(body)))) >= head.threshold
+
+
+def email_sentences(body: str) -> list[str]:
+    """The sentences of an email, as the `problem` head reads them."""
+    from agent.checks.text import sentences
+
+    return [s.text for s in sentences(body)] or [body]
