@@ -168,7 +168,7 @@ class ModelClient:
             except (openai.APIError, httpx.TransportError, json.JSONDecodeError) as exc:
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
             if response.usage is not None:
-                usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
+                usage.count(response.usage)
             if not response.choices:
                 raise TransientModelError(f"{self.base_url or 'the API'} sent no choices")
             choice = response.choices[0]
@@ -186,7 +186,7 @@ class ModelClient:
         finish: str | None = None
         async for chunk in stream:
             if chunk.usage is not None:
-                usage.add(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                usage.count(chunk.usage)
             for choice in chunk.choices:
                 finish = choice.finish_reason or finish
                 delta = choice.delta.content or ""

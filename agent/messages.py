@@ -111,7 +111,6 @@ def draft_messages(
         "system.j2", prompts_dir, **common,
         playbook=PLAYBOOK,
         tone=(tone or settings.tone).value,
-        language_hint=language_hint,
         schema=_schema_text(),
     )
     user = render(
@@ -124,7 +123,10 @@ def draft_messages(
         email_text=fence(email.body),
         facts=facts.model_dump() if facts else None,
         today=(today or dt.date.today()).isoformat(),
+        language_hint=language_hint,
     )
+    # Nothing that varies per email goes into the system prompt: it is a byte-stable
+    # prefix, so provider prompt caching and vLLM's prefix caching reuse it.
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from evals.results import CaseResult, RunResult
+from evals.results import CaseResult, RunResult, usage_summary
 from evals.scores import Score
 
 _CSS = """
@@ -120,6 +120,7 @@ def render_html(run: RunResult) -> str:
     who = escape(run.model or "offline composer")
     judge = f", judge {escape(run.judge_model)}" if run.judge_model else ""
     cases = "".join(_case(c) for c in run.cases)
+    tokens = f"<p>{escape(usage_summary(run))}</p>" if usage_summary(run) else ""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>calmreply eval: {escape(run.suite)}</title><style>{_CSS}</style></head><body>"
@@ -127,6 +128,7 @@ def render_html(run: RunResult) -> str:
         f"<p>{len(run.cases)} cases × {run.repeat} · drafted by {who}{judge} · "
         f"{escape(run.started.isoformat(timespec='seconds'))} · {run.seconds:.1f}s · "
         f'<b class="{verdict[0]}">{escape(verdict[1])}</b></p>'
+        f"{tokens}"
         f"<h2>Pass rate per rubric</h2>{_chart(run)}{_summary_table(run)}{_comparison(run)}"
         f"<h2>Cases</h2>{cases}</body></html>"
     )
