@@ -168,12 +168,15 @@ async def run_batch(
     return summary
 
 
-def make_drafter(settings: Settings, tone: Any = None) -> tuple[Drafter, Any]:
-    """The per-item draft function over one shared model client (None offline)."""
+def make_drafter(settings: Settings, tone: Any = None,
+                 client: Any = None) -> tuple[Drafter, Any]:
+    """The per-item draft function over one shared model client (None offline); `client`
+    replaces the default one (agent/offload/ replays batch answers through it)."""
     from agent.drafter import draft_email
     from agent.llm import ModelClient
 
-    client = ModelClient(settings) if settings.model_configured else None
+    if client is None:
+        client = ModelClient(settings) if settings.model_configured else None
 
     async def draft(item: BatchItem) -> DraftResult:
         email = parse_text(item.email, max_chars=settings.max_email_chars)

@@ -155,7 +155,7 @@ class ModelClient:
 
         while True:
             mode = self.mode
-            kwargs = self._request(messages, schema, temperature, seed, mode)
+            kwargs = self.chat_request(messages, schema, temperature, seed, mode)
             try:
                 if on_text is not None:
                     return await self._stream(kwargs, on_text, usage)
@@ -209,8 +209,10 @@ class ModelClient:
             self.mode = _MODES[_MODES.index(refused) + 1]
         return True
 
-    def _request(self, messages: list[Message], schema: type[BaseModel],
-                 temperature: float | None, seed: int | None, mode: Mode) -> dict[str, Any]:
+    def chat_request(self, messages: list[Message], schema: type[BaseModel],
+                     temperature: float | None, seed: int | None, mode: Mode) -> dict[str, Any]:
+        """The keyword arguments of one chat-completions call. Live calls send them; the
+        batch exporter (agent/offload/) writes the same request for a batch engine."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,

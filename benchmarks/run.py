@@ -107,7 +107,7 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
     emails = _emails(n)
     client = ModelClient(settings)
     # The raw SDK side sends exactly what the agent sends: same messages, same format.
-    requests = [client._request(draft_messages(e, settings), _model_output(), None, None,
+    requests = [client.chat_request(draft_messages(e, settings), _model_output(), None, None,
                                 client.mode) for e in emails]
     raw = AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
 

@@ -51,3 +51,17 @@ def settings_from(config_path: Path | None, model: str | None, base_url: str | N
         settings.model.base_url = None
         settings.offline = True
     return settings
+
+
+class DefaultGroup(click.Group):
+    """A group that treats an unknown first argument (or option) as the start of its
+    default command: `calmreply eval SUITE` runs `eval run SUITE`."""
+
+    def __init__(self, *args: Any, default_command: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
