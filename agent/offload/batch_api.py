@@ -441,7 +441,8 @@ async def list_batches(settings: Settings, *, limit: int, everything: bool,
     """The newest batches at the provider; only calmreply's unless `everything`."""
     api = Api(settings, sdk)
     try:
-        found = await api.batches(limit=limit if everything else 100 * MAX_LOOKUP_PAGES)
+        # calmreply's are picked from the newest few pages, not the whole account.
+        found = await api.batches(limit=limit if everything else max(100, limit * 10))
     finally:
         await api.close()
     if not everything:

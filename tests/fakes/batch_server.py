@@ -87,13 +87,17 @@ def run_requests(requests: Path, results: Path, responder: Responder = polite_re
                  error: LineError | None = None) -> int:
     """What `python -m vllm.entrypoints.openai.run_batch -i requests -o results` does,
     with a responder for a model: answer every line; returns how many."""
-    lines = [json.loads(raw) for raw in requests.read_text().splitlines() if raw.strip()]
-    with results.open("wb") as fh:
-        for number, line in enumerate(lines, start=1):
-            data, _ = answer_line(line, responder, number,
+    count = 0
+    with requests.open("rb") as source, results.open("wb") as fh:
+        for raw in source:  # line by line, as a runner streams a large file
+            if not raw.strip():
+                continue
+            line = json.loads(raw)
+            count += 1
+            data, _ = answer_line(line, responder, count,
                                   error(str(line.get("custom_id"))) if error else None)
             fh.write(data)
-    return len(lines)
+    return count
 
 
 class BatchHandler(Handler):
