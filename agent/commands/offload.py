@@ -4,9 +4,9 @@ or --via batch-api (see agent/offload/)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from click import UsageError
@@ -162,18 +162,10 @@ class ProgressDisplay:
             self.note(f"{label}: imported into the output")
 
 
-class _bar:
-    """A transient progress bar on stderr for an import."""
-
-    def __init__(self, label: str) -> None:
-        self.progress = Progress("[progress.description]{task.description}", BarColumn(),
-                                 MofNCompleteColumn(), transient=True,
-                                 console=Console(stderr=True))
-        self.label = label
-
-    def __enter__(self) -> tuple[Progress, Any]:
-        self.progress.__enter__()
-        return self.progress, self.progress.add_task(self.label, total=None)
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
+@contextmanager
+def _bar(label: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A transient progress bar on stderr."""
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), transient=True,
+                  console=Console(stderr=True)) as progress:
+        yield progress, progress.add_task(label, total=None)

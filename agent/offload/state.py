@@ -47,18 +47,6 @@ class Part(_State):
     downloaded: bool = False
     imported: bool = False
 
-    @property
-    def stage(self) -> str:
-        if self.imported:
-            return "imported"
-        if self.downloaded:
-            return "downloaded"
-        if self.status in TERMINAL:
-            return self.status or ""
-        if self.batch_id:
-            return self.status or "created"
-        return "uploaded" if self.file_id else "exported"
-
 
 class RunState(_State):
     version: int = 1
