@@ -25,6 +25,7 @@ COMMANDS = {
     "grade": "evals.commands:grade_command",
     "serve": "agent.web.commands:serve_command",
     "feedback": "agent.web.commands:feedback_group",
+    "batches": "agent.commands.batches:batches_group",
 }
 
 HELP = {
@@ -34,6 +35,7 @@ HELP = {
     "grade": "Score existing replies (JSONL in, JSONL out).",
     "serve": "Start the agent desk web page on loopback.",
     "feedback": "Export draft ratings left on the agent desk.",
+    "batches": "List and cancel Batch API batches at the provider.",
 }
 
 

@@ -67,10 +67,37 @@ class ModelSettings(Section):
     )
 
 
+class Price(Section):
+    """What a model costs, in US dollars per million tokens ([prices."<model>"])."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(
+        default=None, ge=0, description="Prompt tokens read from the provider's prompt cache "
+        "(default: the input price).")
+    batch_input: float | None = Field(
+        default=None, ge=0, description="Through the Batch API (default: half the input price).")
+    batch_output: float | None = Field(
+        default=None, ge=0, description="Through the Batch API (default: half the output price).")
+
+
+class BatchAPISettings(Section):
+    """`--via batch-api`: the provider's limits (larger work is split into several batches)
+    and how often to ask how a batch is doing. Defaults are OpenAI's published limits."""
+
+    max_requests: int = Field(default=50_000, ge=1, description="Requests per batch.")
+    max_file_bytes: int = Field(default=200_000_000, ge=1_000,
+                                description="Bytes per input file.")
+    poll_seconds: float = Field(default=30.0, ge=0)
+
+
 class Settings(Section):
     company: Company = Company()
     policy: Policy = Policy()
     model: ModelSettings = ModelSettings()
+    prices: dict[str, Price] = Field(default={}, description="Per model name, for cost "
+                                     "estimates before and after a batch.")
+    batch_api: BatchAPISettings = BatchAPISettings()
     tone: Tone = Tone.warm
     max_email_chars: int = Field(
         default=DEFAULT_MAX_CHARS, ge=200,

@@ -169,7 +169,7 @@ class ModelClient:
 
         while True:
             mode = self.mode
-            kwargs = self._request(messages, schema, temperature, seed, mode)
+            kwargs = self.chat_request(messages, schema, temperature, seed, mode)
             log.debug("asking %s at %s for %s (%s%s)", self.model, self.base_url or "the API",
                       schema.__name__, mode, ", streamed" if on_text else "")
             try:
@@ -184,7 +184,7 @@ class ModelClient:
             except (openai.APIError, httpx.TransportError, json.JSONDecodeError) as exc:
                 raise from_sdk(exc, model=self.model, base_url=self.base_url) from None
             if response.usage is not None:
-                usage.add(response.usage.prompt_tokens, response.usage.completion_tokens)
+                usage.count(response.usage)
             if not response.choices:
                 raise TransientModelError(f"{self.base_url or 'the API'} sent no choices")
             choice = response.choices[0]
@@ -202,7 +202,7 @@ class ModelClient:
         finish: str | None = None
         async for chunk in stream:
             if chunk.usage is not None:
-                usage.add(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                usage.count(chunk.usage)
             for choice in chunk.choices:
                 finish = choice.finish_reason or finish
                 delta = choice.delta.content or ""
@@ -227,8 +227,10 @@ class ModelClient:
                      "of the run", self.base_url or "the API", refused, self.mode)
         return True
 
-    def _request(self, messages: list[Message], schema: type[BaseModel],
-                 temperature: float | None, seed: int | None, mode: Mode) -> dict[str, Any]:
+    def chat_request(self, messages: list[Message], schema: type[BaseModel],
+                     temperature: float | None, seed: int | None, mode: Mode) -> dict[str, Any]:
+        """The keyword arguments of one chat-completions call. Live calls send them; the
+        batch exporter (agent/offload/) writes the same request for a batch engine."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,

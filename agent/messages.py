@@ -125,7 +125,6 @@ def draft_messages(
         "system.j2", prompts_dir, **common,
         playbook=PLAYBOOK,
         tone=(tone or settings.tone).value,
-        language_hint=language_hint,
         schema=_schema_text(),
     )
     # Everything the customer or the agent typed is fenced; only our own words are not.
@@ -149,7 +148,10 @@ def draft_messages(
         email_text=fence(email.body),
         facts=fenced_facts,
         today=(today or dt.date.today()).isoformat(),
+        language_hint=language_hint,
     )
+    # Nothing that varies per email goes into the system prompt: it is a byte-stable
+    # prefix, so provider prompt caching and vLLM's prefix caching reuse it.
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

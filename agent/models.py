@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -113,12 +113,28 @@ class Usage(Strict):
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = Field(
+        default=0, description="Prompt tokens the server read from its prompt (prefix) cache, "
+        "from usage.prompt_tokens_details.cached_tokens where the server reports them.")
     calls: int = 0
 
-    def add(self, prompt: int, completion: int) -> None:
+    def add(self, prompt: int, completion: int, cached: int = 0) -> None:
         self.prompt_tokens += prompt
         self.completion_tokens += completion
+        self.cached_tokens += cached
         self.calls += 1
+
+    def count(self, reported: Any) -> None:
+        """Add one answer's usage as the openai SDK reports it (a CompletionUsage)."""
+        details = getattr(reported, "prompt_tokens_details", None)
+        self.add(reported.prompt_tokens or 0, reported.completion_tokens or 0,
+                 getattr(details, "cached_tokens", None) or 0)
+
+    def merge(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+        self.calls += other.calls
 
 
 class DraftResult(Strict):

@@ -72,7 +72,8 @@ def print_result(result: DraftResult, console: Console | None = None) -> None:
     if note.escalation:
         lines.append(f"Escalation: {note.escalation}")
     if result.usage and result.usage.calls:
-        lines.append(f"Tokens: {result.usage.prompt_tokens} prompt, "
+        lines.append(f"Tokens: {result.usage.prompt_tokens} prompt "
+                     f"({result.usage.cached_tokens} cached), "
                      f"{result.usage.completion_tokens} completion, {result.usage.calls} calls")
     console.print(Panel(Text(printable("\n".join(lines))), title="Internal note (not sent)",
                         title_align="left"))

@@ -1,6 +1,6 @@
 """calmreply's benchmarks in one table (see benchmarks/README.md for what each figure means).
 
-    python benchmarks/run.py [--quick] [--no-llama]
+    python benchmarks/run.py [--quick] [--no-llama] [--only STEP]
 
 Each figure is a ratio against a baseline measured in the same run where one exists, so a
 busy machine moves both sides. Every benchmark is bounded in time; the whole run takes
@@ -31,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import grading  # noqa: E402
 import offline_composer  # noqa: E402
+import offload  # noqa: E402
 
 from agent.config import Settings  # noqa: E402
 from agent.inbound import InboundEmail, parse_text  # noqa: E402
@@ -108,7 +109,7 @@ async def _overhead(base_url: str, n: int, rounds: int) -> tuple[float, float, f
     client = session.client
     assert client is not None
     # The raw SDK side sends exactly what the agent sends: same messages, same format.
-    requests = [client._request(draft_messages(e, settings), _model_output(), None, None,
+    requests = [client.chat_request(draft_messages(e, settings), _model_output(), None, None,
                                 client.mode) for e in emails]
     raw = AsyncOpenAI(base_url=base_url, api_key="not-needed", max_retries=0)
 
@@ -247,6 +248,32 @@ def grading_and_offline(quick: bool) -> list[Row]:
         Row("offline composer (analyze + compose)", f"{drafts:,.0f} drafts/s",
             f"analyze alone {analyses:,.0f}/s", "–", "≥ 500/s", _ok(drafts >= 500)),
     ]
+
+
+# --- handing a queue to a batch engine ---------------------------------------------------
+
+def offloading(quick: bool) -> list[Row]:
+    """Export and import of N emails (each in its own process: seconds, peak memory), with
+    CPU per email against what a live batch spends per email on the machine driving it."""
+    n = 2_000 if quick else 10_000
+    m = offload.measure(n)
+    live = m["live"]["cpu"] / m["live"]["drafted"]
+    rows = []
+    for phase, label in (("export", f"export {n:,} emails to Batch-API requests "
+                                    f"({m['export']['bytes'] / 1e6:.0f} MB)"),
+                         ("import", f"import {n:,} results: validate, guard, write "
+                                    f"({m['import']['drafted']:,} drafted, "
+                                    f"{m['import']['failed']:,} failed the guard, no model "
+                                    "to revise)")):
+        r = m[phase]
+        per = r["cpu"] / n
+        rows.append(Row(f"offload: {label}",
+                        f"{r['seconds']:.1f} s, {per * 1000:.2f} ms CPU/email, peak "
+                        f"{r['mb_peak']:.0f} MB (+{r['mb_peak'] - r['mb_before']:.0f} MB)",
+                        f"live batch {live * 1000:.2f} ms CPU/email "
+                        f"({offload.LIVE_EMAILS} emails)", f"{per / live:.2f}", "< 1",
+                        _ok(per < live)))
+    return rows
 
 
 # --- CLI cold start ----------------------------------------------------------------------
@@ -417,6 +444,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations")
     parser.add_argument("--no-llama", action="store_true", help="skip the llama.cpp rows")
+    parser.add_argument("--only", metavar="STEP", help="run one step, e.g. 'offload'")
     args = parser.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-benchmark")  # the SDK wants one
     notes: list[str] = []
@@ -424,10 +452,13 @@ def main() -> int:
         ("agent overhead", lambda: agent_overhead(args.quick)),
         ("batch throughput", lambda: batch_throughput(args.quick)),
         ("grading and offline composer", lambda: grading_and_offline(args.quick)),
+        ("offload", lambda: offloading(args.quick)),
         ("CLI cold start", lambda: cold_start(args.quick, notes)),
     ]
     if not args.no_llama:
         steps.append(("llama.cpp", lambda: llama(args.quick)))
+    if args.only:
+        steps = [step for step in steps if args.only in step[0]]
     rows: list[Row] = []
     started = time.perf_counter()
     for label, step in steps:

@@ -22,7 +22,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from agent.commands.options import model_options, settings_from
+from agent.commands.options import DefaultGroup, model_options, settings_from
 from agent.errors import EXIT_HARNESS, CalmreplyError, ConfigError, InputError
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold"
@@ -36,29 +36,6 @@ class HarnessError(CalmreplyError):
     exit_code = EXIT_HARNESS
 
 
-class DefaultGroup(click.Group):
-    """A group that treats an unknown first argument as the default command's argument,
-    and whose --help shows the default command's options (they are what most people
-    type after `calmreply eval SUITE`)."""
-
-    default_command = "run"
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, "SUITE [OPTIONS]")
-        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
-
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        default = self.commands[self.default_command]
-        default.format_options(click.Context(default, info_name=default.name, parent=ctx),
-                               formatter)
-        self.format_commands(ctx, formatter)
-
-
 def _suite_path(value: str) -> Path:
     path = Path(value)
     if path.exists() or path.suffix:
@@ -67,7 +44,7 @@ def _suite_path(value: str) -> Path:
     return named if named.exists() else path
 
 
-@click.group("eval", cls=DefaultGroup, invoke_without_command=False,
+@click.group("eval", cls=DefaultGroup, default_command="run", invoke_without_command=False,
              context_settings={"help_option_names": ["-h", "--help"]})
 def eval_group() -> None:
     """Run an eval suite and report pass rates per rubric.
@@ -106,16 +83,30 @@ def eval_group() -> None:
               help="Add the LLM judge (default: on when a model is configured).")
 @click.option("--rubric", "rubric_names", multiple=True, metavar="NAME",
               help="Only these rubrics (repeatable).")
+@click.option("--export-requests", "export_path", type=click.Path(path_type=Path,
+              dir_okay=False), help="Write Batch-API requests instead of calling the model: "
+              "the drafts' requests; with --import-results, the judge's.")
+@click.option("--import-results", "result_paths", multiple=True, metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Batch-API result files (drafts, judge verdicts) to use instead of live "
+              "calls; repeatable.")
 @model_options
 def run_command(suite: str, out_dir: Path | None, baseline: Path | None,
                 compare: tuple[Path, Path] | None, concurrency: int, repeat: int,
-                judge: bool | None, rubric_names: tuple[str, ...], config_path: Path | None,
+                judge: bool | None, rubric_names: tuple[str, ...], export_path: Path | None,
+                result_paths: tuple[Path, ...], config_path: Path | None,
                 model: str | None, base_url: str | None, prompts_dir: Path | None,
                 offline: bool) -> int:
     """Draft every case of SUITE, grade the drafts, and write reports.
 
     \b
     With --offline the judge is off too.
+
+    \b
+    Through a batch engine (OpenAI/Azure Batch, vLLM run_batch), in steps:
+      SUITE --export-requests drafts-req.jsonl
+      SUITE --import-results drafts-res.jsonl --export-requests judge-req.jsonl
+      SUITE --import-results drafts-res.jsonl --import-results judge-res.jsonl
 
     \b
     Exit codes:
@@ -134,8 +125,24 @@ def run_command(suite: str, out_dir: Path | None, baseline: Path | None,
     loaded = load_suite(_suite_path(suite))
     rubrics = pick(load_rubrics(), rubric_names)
     base = load_run(baseline) if baseline else None
+    offload = None
+    if export_path is not None or result_paths:
+        if compare:
+            raise click.UsageError("--compare does not go with --export-requests or "
+                                   "--import-results")
+        from evals.offload import Offload
+
+        offload = Offload(loaded, settings, repeat, result_paths)
+        if not result_paths:
+            assert export_path is not None
+            return _export_drafts(offload, export_path, suite)
+        if export_path is not None and judge is False:
+            raise click.UsageError("--no-judge leaves no judge requests to export")
+    exporting_judge = offload is not None and export_path is not None
     use_judge = settings.model_configured if judge is None else judge
-    if use_judge and not settings.model_configured:
+    if offload is not None and judge is None:
+        use_judge = exporting_judge or offload.has_judge_answers or settings.model_configured
+    if use_judge and not settings.model_configured and offload is None:
         raise ConfigError("--judge needs a model: set OPENAI_API_KEY or OPENAI_BASE_URL "
                           "(or [model] base_url in the config)")
     console = Console(stderr=True, highlight=False)
@@ -150,7 +157,7 @@ def run_command(suite: str, out_dir: Path | None, baseline: Path | None,
 
         with progress_bar(console, f"{loaded.name} {label}".strip()) as update:
             run = asyncio.run(_run(loaded, settings, rubrics, use_judge, concurrency, repeat,
-                                   prompts_dir, update, label))
+                                   prompts_dir, update, label, offload, exporting_judge))
         if base is not None:
             run.comparison = compare_runs(base, run, str(baseline))
         paths = write_reports(run, target)
@@ -175,24 +182,56 @@ def run_command(suite: str, out_dir: Path | None, baseline: Path | None,
     print_run(run, out)
     out.print("Reports: " + ", ".join(str(p) for p in paths.values()), markup=False,
               soft_wrap=True)
+    if offload is not None and offload.judge_requests is not None:
+        assert export_path is not None
+        _report_export(offload.judge_requests.write(export_path), export_path, "judge",
+                       settings, suite)
+        return EXIT_HARNESS if run.errors else 0
     code: int = run.exit_code
     return code
 
 
+def _export_drafts(offload: Any, path: Path, suite: str) -> int:
+    result = asyncio.run(offload.export_drafts(path))
+    _report_export(result, path, "draft", offload.settings, suite)
+    return 0
+
+
+def _report_export(result: Any, path: Path, what: str, settings: Any, suite: str) -> None:
+    from agent.llm import ModelClient
+    from agent.offload.cost import estimate_lines
+
+    console = Console(stderr=True, highlight=False)
+    console.print(f"wrote {result.written} {what} requests to {path}", markup=False)
+    for case_id, reason in list(result.refused.items())[:10]:
+        console.print(f"not exported: {case_id}: {reason}", markup=False)
+    for line in estimate_lines(result.estimate, settings, ModelClient(settings).model):
+        console.print(line, markup=False)
+    step = ("--import-results RESULTS.jsonl --export-requests judge-requests.jsonl"
+            if what == "draft" else
+            "--import-results DRAFT-RESULTS.jsonl --import-results JUDGE-RESULTS.jsonl")
+    console.print(f"then: calmreply eval {suite} {step}", markup=False)
+
+
 async def _run(suite: Any, settings: Any, rubrics: Any, use_judge: bool, concurrency: int,
-               repeat: int, prompts_dir: Path | None, update: Any, label: str) -> Any:
+               repeat: int, prompts_dir: Path | None, update: Any, label: str,
+               offload: Any = None, exporting_judge: bool = False) -> Any:
     from agent.session import Session
     from evals.runner import run_suite
 
     async with Session(settings) as session:
         judge = None
-        if use_judge and session.client is not None:
+        if use_judge:
             from evals.judge import Judge
             from evals.judge_cache import JudgeCache, default_cache_dir
 
-            judge = Judge(session.client, cache=JudgeCache(default_cache_dir()),
-                          policy=settings.policy)
-        return await run_suite(suite, settings, rubrics, draft=session.draft, judge=judge,
+            judge_client = session.client if offload is None else \
+                offload.judge_client(session.client, export=exporting_judge)
+            if judge_client is not None:
+                judge = Judge(judge_client, cache=JudgeCache(default_cache_dir()),
+                              policy=settings.policy)
+        draft = offload.drafter(session.client) if offload is not None else session.draft
+        return await run_suite(suite, settings, rubrics, draft=draft, judge=judge,
                                concurrency=concurrency, repeat=repeat, prompts_dir=prompts_dir,
                                on_progress=update, label=label)
 

@@ -103,7 +103,7 @@ class Judge:
             except ValidationError as exc:
                 return Score.unscored(rubric.name, f"judge answer did not match the schema: "
                                       f"{exc.errors()[0]['msg']}")
-            self.usage.add(usage.prompt_tokens, usage.completion_tokens)
+            self.usage.merge(usage)
             if self.cache is not None:
                 self.cache.put(key, verdict.model_dump(by_alias=True))
         return self._to_score(rubric, verdict, reply)

@@ -9,6 +9,7 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.models import Usage
 from evals.scores import Score
 
 
@@ -24,6 +25,7 @@ class Attempt(_Model):
     source: str | None = None  # "model" or "offline"
     flagged: bool = False
     error: str | None = None
+    usage: Usage | None = None  # tokens the draft took, as the server reported them
     scores: dict[str, Score] = {}  # the final verdict per rubric
     deterministic: dict[str, Score] = {}  # kept beside a judge verdict when both ran
     judge: dict[str, Score] = {}
@@ -111,6 +113,8 @@ class RunResult(_Model):
     prompts_dir: str | None = None
     judge_model: str | None = None
     judge_calls: int = 0
+    usage: Usage | None = None  # every draft's tokens, cached prompt tokens included
+    judge_usage: Usage | None = None
     repeat: int = 1
     concurrency: int = 1
     rubrics: dict[str, RubricSummary]
@@ -118,3 +122,15 @@ class RunResult(_Model):
     errors: int = 0
     exit_code: int = 0
     comparison: Comparison | None = None
+
+
+def usage_summary(run: RunResult) -> str:
+    """Tokens the drafts and the judge took, with the prompt tokens read from a cache
+    ('' when no server reported usage)."""
+    parts = []
+    for who, usage in (("drafts", run.usage), ("judge", run.judge_usage)):
+        if usage is not None:
+            parts.append(f"{who} {usage.prompt_tokens:,} prompt ({usage.cached_tokens:,} "
+                         f"cached) + {usage.completion_tokens:,} completion in "
+                         f"{usage.calls:,} calls")
+    return "Tokens: " + "; ".join(parts) if parts else ""

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
 from agent.config import Settings
 from agent.errors import EXIT_BELOW_THRESHOLD, EXIT_HARNESS, EXIT_OK
 from agent.inbound import InboundEmail, parse_text
-from agent.models import DraftResult, Facts
+from agent.models import DraftResult, Facts, Usage
 from evals.graders import grade_reply
 from evals.judge import Judge
 from evals.results import Attempt, CaseResult, CaseStat, RubricSummary, RunResult
@@ -61,7 +61,7 @@ async def _attempt(case: Case, situation: Situation, settings: Settings, draft: 
     body = result.draft.body
     det = grade_reply(body, situation, rubrics, settings.policy)
     attempt = Attempt(draft=body, subject=result.draft.subject, source=result.source,
-                      flagged=result.flagged, scores=det)
+                      flagged=result.flagged, usage=result.usage, scores=det)
     if judge is None:
         return attempt
     todo = [n for n, s in det.items() if s.status != "not_applicable" and not s.hard_fail]
@@ -167,8 +167,19 @@ async def run_suite(
         model=settings.model.name if settings.model_configured else None,
         prompts_dir=str(prompts_dir or settings.prompts_dir or "") or None,
         judge_model=judge.model if judge else None, judge_calls=judge.calls if judge else 0,
+        usage=total_usage(a.usage for c in cases for a in c.attempts),
+        judge_usage=judge.usage if judge and judge.usage.calls else None,
         repeat=repeat, concurrency=concurrency, rubrics=summarise(cases, rubrics),
         cases=cases, errors=sum(1 for c in cases for a in c.attempts if a.error),
     )
     run.exit_code = exit_code(run)
     return run
+
+
+def total_usage(usages: Iterable[Usage | None]) -> Usage | None:
+    """The sum of what the server reported; None when it reported nothing."""
+    total = Usage()
+    for usage in usages:
+        if usage is not None:
+            total.merge(usage)
+    return total if total.calls else None

@@ -15,6 +15,7 @@ from agent.config import ModelSettings, Settings
 from agent.errors import ModelError
 from agent.inbound import parse_text
 from agent.llm import ModelClient
+from agent.models import ModelOutput
 from agent.session import Session
 from tests.cli_helpers import run_cli
 from tests.conftest import ROOT, good_output
@@ -56,7 +57,7 @@ async def test_an_error_that_echoes_the_key_is_redacted() -> None:
     settings = Settings(model=ModelSettings(base_url="http://model.test/v1"))
     with pytest.raises(ModelError) as info:
         await ModelClient(settings).structured([{"role": "user", "content": "x"}],
-                                               type(Settings()))
+                                               ModelOutput)
     assert CANARY not in str(info.value) and CANARY not in repr(info.value.args)
     assert "***" in info.value.message
 

@@ -26,7 +26,8 @@ from agent.checks.words import lexicon
 
 SCAFFOLDING = re.compile(
     r"<<<|>>>|\b(?:BEGIN|END)\s+CUSTOMER\s+EMAIL\b|\btoday's\s+date:|\bsubject\s+of\s+the\s+"
-    r"email:|\bsender\s+name:|\bplaybook\s+partial|\bjinja2?\b|\bStrictUndefined\b|"
+    r"email:|\bsender\s+name:|\blanguage\s+of\s+the\s+email:|\bplaybook\s+partial|"
+    r"\bjinja2?\b|\bStrictUndefined\b|"
     r"\bresponse_format\b|\binternal_note\b|\bescalation_reason\b|\"analysis\"\s*:", re.I)
 JARGON = re.compile(
     r"\bde-?escalation\b|\bdesescala\w*|\bdeeskalation\w*|\bd[ée]sescalade\b|"

@@ -29,12 +29,25 @@ from agent.models import DraftResult, Facts, Tone
               help="With --batch: drafts in flight at once.")
 @click.option("--retry-failed", is_flag=True,
               help="With --batch: draft again the emails that failed in an earlier run.")
+@click.option("--export-requests", "export_path", type=click.Path(path_type=Path,
+              dir_okay=False), help="With --batch: write one Batch-API request per email "
+              "(OpenAI/Azure Batch, vLLM run_batch) instead of drafting; with --out, only "
+              "the emails not in it yet.")
+@click.option("--import-results", "result_paths", multiple=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="With --batch and --out: draft from Batch-API result files (output and "
+              "error files; repeatable) instead of calling the model.")
+@click.option("--via", type=click.Choice(["live", "batch-api"]), default="live",
+              show_default=True, help="With --batch: 'batch-api' sends the queue through the "
+              "provider's Batch API (upload, create, poll, download, import; re-run to "
+              "re-attach).")
 @click.option("--fallback-offline", is_flag=True,
               help="Compose offline if the model still fails after its retries.")
 @model_options
 def draft_command(path: Path | None, tone: str | None, as_json: bool,
                   customer_name: str | None, order_id: str | None, batch_path: Path | None,
                   out_path: Path | None, concurrency: int, retry_failed: bool,
+                  export_path: Path | None, result_paths: tuple[Path, ...], via: str,
                   fallback_offline: bool,
                   config_path: Path | None, model: str | None, base_url: str | None,
                   prompts_dir: Path | None, offline: bool) -> int:
@@ -43,6 +56,12 @@ def draft_command(path: Path | None, tone: str | None, as_json: bool,
     \b
     With --batch, drafts a JSONL queue and appends one line per email to --out;
     re-running the same command resumes where it stopped.
+
+    \b
+    Past one machine (see "Scaling out" in the README):
+      --batch Q --export-requests requests.jsonl      requests for a batch engine
+      --batch Q --import-results results.jsonl --out drafts.jsonl
+      --batch Q --out drafts.jsonl --via batch-api    OpenAI/Azure Batch, end to end
 
     \b
     Exit codes:
@@ -59,6 +78,16 @@ def draft_command(path: Path | None, tone: str | None, as_json: bool,
     settings = settings_from(config_path, model, base_url, prompts_dir, offline)
     if fallback_offline:
         settings.model.fallback_offline = True
+    offload = bool(export_path or result_paths or via != "live")
+    if offload and batch_path is None:
+        raise UsageError("--export-requests, --import-results and --via need --batch FILE")
+    if batch_path is not None and offload:
+        from agent.commands.offload import offload_batch
+
+        return offload_batch(batch_path, out_path, settings, tone=Tone(tone) if tone else None,
+                             concurrency=concurrency, retry_failed=retry_failed,
+                             export_path=export_path, result_paths=result_paths, via=via,
+                             has_path=path is not None)
     if batch_path is not None:
         if path is not None or out_path is None:
             raise UsageError("--batch takes no PATH and needs --out FILE")

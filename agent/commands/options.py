@@ -51,3 +51,32 @@ def settings_from(config_path: Path | None, model: str | None, base_url: str | N
         settings.model.base_url = None
         settings.offline = True
     return settings
+
+
+class DefaultGroup(click.Group):
+    """A group that treats an unknown first argument (or option) as the start of its
+    default command: `calmreply eval SUITE` runs `eval run SUITE`."""
+
+    def __init__(self, *args: Any, default_command: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_command = default_command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def _default(self, ctx: click.Context) -> tuple[click.Command, click.Context]:
+        default = self.commands[self.default_command]
+        return default, click.Context(default, info_name=default.name, parent=ctx)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        default, sub = self._default(ctx)
+        formatter.write_usage(ctx.command_path, " ".join(default.collect_usage_pieces(sub)))
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """--help shows the default command's options: they are what people type."""
+        default, sub = self._default(ctx)
+        default.format_options(sub, formatter)
+        self.format_commands(ctx, formatter)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from evals.results import CaseResult, RunResult
+from evals.results import CaseResult, RunResult, usage_summary
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _BAR_W, _ROW_H, _LABEL_W = 420, 26, 130
@@ -91,4 +91,5 @@ def render_html(run: RunResult) -> str:
     css, text = _OUTCOMES.get(run.exit_code, ("bad", f"exit {run.exit_code}"))
     return _template().render(
         run=run, chart=_chart(run), cases=[_case(c) for c in run.cases],
-        outcome=Outcome(css, text), started=run.started.isoformat(timespec="seconds"))
+        outcome=Outcome(css, text), started=run.started.isoformat(timespec="seconds"),
+        tokens=usage_summary(run))

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.output import printable
-from evals.results import CaseResult, RunResult
+from evals.results import CaseResult, RunResult, usage_summary
 
 
 @contextmanager
@@ -65,6 +65,9 @@ def worst_cases(run: RunResult, limit: int = 8) -> list[tuple[CaseResult, str, f
 def print_run(run: RunResult, console: Console | None = None, *, worst: int = 8) -> None:
     console = console or Console(highlight=False)
     console.print(summary_table(run))
+    tokens = usage_summary(run)
+    if tokens:
+        console.print(Text(tokens))
     errors = [(c.id, a.error) for c in run.cases for a in c.attempts if a.error]
     for case_id, error in errors[:5]:
         console.print(Text(printable(f"  error in {case_id}: {error}"), style="red"))

@@ -199,16 +199,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "malformed_body":
             self._send_json(200, b'{"id": "chatcmpl-fake", "choices": [{"message": {"con')
             return
-        payload = {
-            "id": f"chatcmpl-fake-{self.fake.stats.chat}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "system_fingerprint": "fake",
-            "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": finish}],
-            "usage": _usage(body, message.get("content") or message.get("refusal") or ""),
-        }
+        payload = chat_completion(body, message, finish, number=self.fake.stats.chat,
+                                  cached=self.fake._cached_tokens(body))
         if kind == "reset":
             raw = json.dumps(payload).encode()
             head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -244,7 +236,8 @@ class Handler(BaseHTTPRequestHandler):
         self._event(chunk({}, finish))
         options = body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage"):
-            self._event({**base, "choices": [], "usage": _usage(body, text)})
+            self._event({**base, "choices": [],
+                         "usage": _usage(body, text, self.fake._cached_tokens(body))})
         self._write_chunk(b"data: [DONE]\n\n")
         self._write_chunk(b"")
 
@@ -255,12 +248,31 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
 
-def _usage(body: dict[str, Any], content: str) -> dict[str, int]:
+def chat_completion(body: dict[str, Any], message: dict[str, Any], finish: str, *,
+                    number: int, cached: int = 0) -> dict[str, Any]:
+    """A chat.completion body answering `body` with `message`, usage included (as a live
+    answer and a batch result line carry it)."""
+    return {
+        "id": f"chatcmpl-fake-{number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": str(body.get("model") or ""),
+        "system_fingerprint": "fake",
+        "choices": [{"index": 0, "message": message, "logprobs": None,
+                     "finish_reason": finish}],
+        "usage": _usage(body, message.get("content") or message.get("refusal") or "", cached),
+    }
+
+
+def _usage(body: dict[str, Any], content: str, cached: int = 0) -> dict[str, Any]:
     prompt = sum(len(str(m.get("content") or "")) for m in body.get("messages") or []
                  if isinstance(m, dict)) // 4 + 1
     completion = len(content) // 4 + 1
-    return {"prompt_tokens": prompt, "completion_tokens": completion,
-            "total_tokens": prompt + completion}
+    usage: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                             "total_tokens": prompt + completion}
+    if cached:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
+    return usage
 
 
 def _json_or_none(text: str) -> dict[str, Any] | None:

@@ -81,14 +81,20 @@ class FakeModelServer:
         names get a 404.
     api_key: if set, a request without `Authorization: Bearer <api_key>` gets a 401.
     chunk_chars / chunk_delay: size of and pause between streamed content deltas.
+    prefix_cache: report the system prompt as cached (usage.prompt_tokens_details.
+        cached_tokens) when the same system prompt was seen before, as vLLM's prefix
+        cache and OpenAI's prompt caching do.
     """
+
+    handler_class: type[Handler] = Handler
 
     def __init__(self, responder: Responder | None = None,
                  faults: Sequence[str] | Mapping[str, float] | FaultPicker | None = None,
                  *, seed: int = 0, latency: float = 0.0, retry_after: float = 0.01,
                  slow_seconds: float = 5.0, models: Sequence[str] = ("fake-model",),
                  reject_unknown_models: bool = False, api_key: str | None = None,
-                 chunk_chars: int = 16, chunk_delay: float = 0.0) -> None:
+                 chunk_chars: int = 16, chunk_delay: float = 0.0,
+                 prefix_cache: bool = False) -> None:
         self.responder: Responder = responder or polite_responder
         self.latency = latency
         self.retry_after = retry_after
@@ -98,6 +104,8 @@ class FakeModelServer:
         self.api_key = api_key
         self.chunk_chars = max(1, chunk_chars)
         self.chunk_delay = chunk_delay
+        self.prefix_cache = prefix_cache
+        self._prefixes: set[str] = set()
         self.stats = Stats()
         self.requests: list[dict[str, Any]] = []  # chat request bodies, in arrival order
         self.request_headers: list[dict[str, str]] = []  # their headers, same order
@@ -121,7 +129,7 @@ class FakeModelServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def start(self) -> FakeModelServer:
-        handler = type("BoundHandler", (Handler,), {"fake": self})
+        handler = type("BoundHandler", (self.handler_class,), {"fake": self})
         httpd = Server(("127.0.0.1", 0), handler)
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -187,6 +195,18 @@ class FakeModelServer:
     def _count(self, kind: str) -> None:
         with self._lock:
             self.stats.by_kind[kind] += 1
+
+    def _cached_tokens(self, body: dict[str, Any]) -> int:
+        """Tokens of a system prompt seen before, when prefix caching is on."""
+        messages = body.get("messages") or []
+        first = messages[0] if messages and isinstance(messages[0], dict) else {}
+        if not self.prefix_cache or first.get("role") != "system":
+            return 0
+        system = str(first.get("content") or "")
+        with self._lock:
+            seen = system in self._prefixes
+            self._prefixes.add(system)
+        return len(system) // 4 if seen else 0
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
