@@ -20,7 +20,7 @@ from agent.inbound import InboundEmail
 from agent.language import detect_language
 from agent.llm import ModelClient
 from agent.messages import draft_messages, revise_message
-from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage
+from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage, output_model
 
 OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
                   "read it through before sending.")
@@ -74,7 +74,8 @@ async def _draft_with_model(
     messages = draft_messages(email, settings, tone=tone, facts=facts,
                               language_hint=detect_language(email.body), today=today)
     usage = Usage()
-    output, _ = await client.structured(messages, ModelOutput, on_text=on_text, usage=usage)
+    schema = output_model(settings.active_profile)  # categories from the company profile
+    output, _ = await client.structured(messages, schema, on_text=on_text, usage=usage)
     system_prompt = _without(messages[0]["content"], settings.company.signature)
     secrets = tuple(s for s in (settings.api_key,) if s)
 
@@ -89,11 +90,11 @@ async def _draft_with_model(
         convo = [*messages,
                  {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
                  revise_message(findings, settings.prompts_dir)]
-        output, _ = await client.structured(convo, ModelOutput, usage=usage)
+        output, _ = await client.structured(convo, schema, usage=usage)
         revisions += 1
         findings = guard(output)
     # A reply that leaks a key is flagged above, and the key itself never leaves here.
-    output = ModelOutput.model_validate_json(redact(output.model_dump_json(), secrets))
+    output = schema.model_validate_json(redact(output.model_dump_json(), secrets))
     return DraftResult(
         source="model",
         model=client.model,

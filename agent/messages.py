@@ -12,7 +12,7 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from jinja2 import TemplateError, TemplateNotFound
 from pydantic import BaseModel
@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.inbound import InboundEmail
-from agent.models import Facts, GuardFinding, ModelOutput, Tone
+from agent.models import Facts, GuardFinding, Tone, output_model
+from agent.profiles import Profile
 from agent.prompting import default_prompts_dir, make_env
 
 Message = dict[str, str]
@@ -43,12 +44,16 @@ def fence(text: str) -> str:
     return _MARKERISH.sub(lambda m: m.group(0)[0] + " " + m.group(0)[1:], text)
 
 
-@lru_cache(maxsize=1)
-def _schema_text() -> str:
+def _schema_text(profile: Profile) -> str:
     """A compact outline of the answer's shape: field, type, meaning. A full JSON schema
     costs the model three times the tokens; servers that enforce the schema get the
-    full one through response_format anyway."""
-    return outline(ModelOutput)
+    full one through response_format anyway. Categories are the company profile's."""
+    return _outline(output_model(profile))
+
+
+@lru_cache(maxsize=8)
+def _outline(model: type[BaseModel]) -> str:
+    return outline(model)
 
 
 def outline(model: type[BaseModel], indent: int = 0) -> str:
@@ -68,6 +73,8 @@ def _type_text(annotation: Any, indent: int) -> str:
         return " or ".join(_type_text(a, indent) for a in args) + " or null"
     if get_origin(annotation) is list:
         return f"[{_type_text(args[0], indent)}, ...]"
+    if get_origin(annotation) is Literal:
+        return " | ".join(f'"{v}"' for v in get_args(annotation))
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return " | ".join(f'"{m.value}"' for m in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -112,7 +119,7 @@ def draft_messages(
         playbook=PLAYBOOK,
         tone=(tone or settings.tone).value,
         language_hint=language_hint,
-        schema=_schema_text(),
+        schema=_schema_text(settings.active_profile),
     )
     user = render(
         "draft.j2", prompts_dir, **common,

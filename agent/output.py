@@ -26,7 +26,7 @@ def print_result(result: DraftResult, console: Console | None = None) -> None:
     read.add_column()
     read.add_row("Goal", Text(a.goal))
     read.add_row("Issues", Text("; ".join(a.issues) or "-"))
-    read.add_row("Category", a.category.value)
+    read.add_row("Category", a.category)
     read.add_row("Anger", a.anger.value)
     read.add_row("Abusive", "yes" if a.abusive else "no")
     read.add_row("Threats", ", ".join(t.value for t in a.threats) or "none")
