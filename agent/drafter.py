@@ -119,7 +119,7 @@ def compose_offline(
     from agent.offline.analyzer import analyze
     from agent.offline.composer import compose
 
-    analysis = analyze(email, facts)
+    analysis = analyze(email, facts, settings.active_profile)
     draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
                     today=today or dt.date.today())
     findings = check_draft(draft, analysis, guard_context(settings, email, facts))
