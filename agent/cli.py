@@ -23,6 +23,7 @@ COMMANDS = {
     "grade": "evals.commands:grade_command",
     "serve": "agent.web.commands:serve_command",
     "feedback": "agent.web.commands:feedback_group",
+    "profiles": "agent.commands.profiles:profiles_command",
 }
 
 HELP = {
@@ -32,6 +33,7 @@ HELP = {
     "grade": "Score existing replies (JSONL in, JSONL out).",
     "serve": "Start the agent desk web page on loopback.",
     "feedback": "Export draft ratings left on the agent desk.",
+    "profiles": "List the company profiles (industries) and their categories.",
 }
 
 

@@ -29,6 +29,7 @@ def print_result(result: DraftResult, console: Console | None = None) -> None:
     read.add_row("Category", a.category)
     read.add_row("Anger", a.anger.value)
     read.add_row("Abusive", "yes" if a.abusive else "no")
+    read.add_row("Profanity", "yes" if a.profanity else "no")
     read.add_row("Threats", ", ".join(t.value for t in a.threats) or "none")
     read.add_row("Fault", a.fault.value)
     read.add_row("Language", a.language)

@@ -48,9 +48,11 @@ class Issue:
     """One distinct problem the customer raises."""
 
     category: str
-    signal: Signal  # the strongest signal that named it
+    signal: Signal | None  # the strongest signal that named it; None: the category's keywords
     label: str  # plain English, for the internal note and Analysis.issues
     sentence: str  # the customer's sentence it was read from
+    clause: str  # the part of that sentence that says it (one complaint per clause)
+    phrase: str  # the few words of the clause around it (for a brief quote)
 
 
 @dataclass(frozen=True)
@@ -250,47 +252,68 @@ def _read(subject: str, body: str, signature: str, sender_name: str,
 def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str, int], ...],
             scored: Scored, hits: dict[Signal, tuple[int, int]]) -> tuple[Issue, ...]:
     """One issue per category named by a strong signal of its own (the main category
-    first; a phrase already read for another issue does not count twice), plus the problems
-    about how we handled it (a ticket closed, no reply), each once."""
+    first; a phrase or a clause already read for another issue does not count twice), plus
+    the problems about how we handled it (a ticket closed, no reply), each once."""
     lex = lexicon()
     found: list[tuple[int, Issue]] = []
     used: list[tuple[int, int]] = []
     ranked = sorted(scores, key=lambda kv: kv[0] != category)  # main category first
     for name, score in ranked:
-        rules = [(r, span) for r, span in scored.get(name, []) if r.signal is not None
-                 and not any(span[0] < e and s < span[1] for s, e in used)]
-        strong = [(r, span) for r, span in rules if r.weight >= STRONG
+        rules = [(r, span) for r, span in scored.get(name, [])
+                 if not any(span[0] < e and s < span[1] for s, e in used)]
+        strong = [(r, span) for r, span in rules if r.weight >= STRONG and r.signal is not None
                   and (name == category or r.signal not in VAGUE)]
         if name != category and (score < STRONG or not strong):
             continue
-        candidates = strong or rules
+        candidates = strong or [(r, sp) for r, sp in rules if r.signal is not None] or rules
         if not candidates:
             continue
         lead, span = min(candidates, key=lambda pair: (-pair[0].weight, pair[1][0]))
-        assert lead.signal is not None
-        sentence = _sentence(text, span[0])
-        if found and any(issue.sentence == sentence for _, issue in found):
-            continue  # the same sentence: one complaint, read twice
+        sentence, clause, phrase = _sentence(text, span[0])
+        if found and any(issue.clause == clause for _, issue in found):
+            continue  # the same clause: one complaint, read twice
         used += [m.span() for r, _ in scored.get(name, [])
                  for m in r.pattern.finditer(signals_text)]
+        label = lex.issues[lead.signal] if lead.signal else f"{name.replace('_', ' ')} problem"
         found.append((0 if name == category else span[0] + 1,
-                      Issue(name, lead.signal, lex.issues[lead.signal], sentence)))
+                      Issue(name, lead.signal, label, sentence, clause, phrase)))
     for signal in _OWN_ISSUES:
         if signal in hits and not any(i.signal is signal for _, i in found):
             at = hits[signal][0]
-            sentence = _sentence(text, at)
-            if not any(issue.sentence == sentence for _, issue in found):
-                found.append((at + 1, Issue(OTHER, signal, lex.issues[signal], sentence)))
+            sentence, clause, phrase = _sentence(text, at)
+            if not any(issue.clause == clause for _, issue in found):
+                found.append((at + 1, Issue(OTHER, signal, lex.issues[signal], sentence,
+                                            clause, phrase)))
     found.sort(key=lambda pair: pair[0])
     return tuple(issue for _, issue in found)
 
 
-def _sentence(text: str, at: int) -> str:
-    """The sentence of `text` around offset `at` (offsets of the lowered text match)."""
+_CLAUSE_BREAK = re.compile(r"[,;:()]\s*(?:(?:but|although|though|whereas|pero|aunque|aber|"
+                           r"mais|maar|mas|ma)\s+)?|\s+(?:but|although|though|whereas|pero|"
+                           r"aunque|aber|mais|maar|mas|ma)\s+", re.IGNORECASE)
+_PHRASE_BREAK = re.compile(r"\s+(?:and|then|so|because|y|und|et|en|e)\s+", re.IGNORECASE)
+
+
+def _piece(text: str, rel: int, breaks: re.Pattern[str]) -> tuple[str, int]:
+    """The piece of `text` between two breaks that holds offset `rel`, and its start."""
+    start = 0
+    for m in breaks.finditer(text):
+        if m.start() > rel:
+            return text[start:m.start()], start
+        start = m.end()
+    return text[start:], start
+
+
+def _sentence(text: str, at: int) -> tuple[str, str, str]:
+    """The sentence of `text` around offset `at` (offsets of the lowered text match), the
+    clause of it that holds `at`, and the phrase of that clause that holds `at`."""
     for s in sentences(text):
         if s.start <= at < s.end:
-            return s.text
-    return ""
+            raw = text[s.start:s.end]
+            clause, start = _piece(raw, at - s.start, _CLAUSE_BREAK)
+            phrase, _ = _piece(clause, at - s.start - start, _PHRASE_BREAK)
+            return s.text, clause.strip(), phrase.strip()
+    return "", "", ""
 
 
 def _duration(low: str) -> str | None:

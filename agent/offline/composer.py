@@ -172,11 +172,25 @@ def quote(sentence: str) -> str | None:
     return text
 
 
+# Signals restated in general words, with the customer's own words beside them.
+QUOTED = frozenset({Signal.not_as_described})
+
+
+def _quote_issue(issue: Issue) -> str | None:
+    """The fewest words that say it and stand on their own: the phrase, the clause or the
+    sentence."""
+    for text in (issue.phrase, issue.clause, issue.sentence):
+        if len(text.split()) >= 4:
+            return quote(text)
+    return None
+
+
 def _issue_context(issue: Issue, reading: Reading, profile: Profile, *, lead: bool,
                    main_ref: str | None, lang: str) -> dict[str, Any]:
     """One issue's facts. Only the facts named in its own sentence, except that the first
     issue may use the email's main reference, and its product when no other issue names it."""
     spec = profile.category(issue.category)
+    vague = issue.signal is None or issue.signal in VAGUE
     own_refs = [r for r in reading.refs if r.id in issue.sentence.upper()]
     ref = reference(own_refs[0].id, own_refs[0].kind, lang) if own_refs else (
         main_ref if lead else None)
@@ -186,7 +200,7 @@ def _issue_context(issue: Issue, reading: Reading, profile: Profile, *, lead: bo
         _safe(reading.product) if lead and not elsewhere else None)
     steps = spec.next_step
     return {
-        "signal": issue.signal.value,
+        "signal": issue.signal.value if issue.signal else "",
         "category": issue.category,
         "handling": spec.handling.value,
         "ref": ref,
@@ -195,8 +209,8 @@ def _issue_context(issue: Issue, reading: Reading, profile: Profile, *, lead: bo
         "ref_fem": bool(own_refs) and own_refs[0].kind in _ES_FEMININE,
         "flight": next((r.id for r in own_refs if r.kind == "flight"), None),
         "product": product,
-        "quote": quote(issue.sentence) if issue.signal in VAGUE else None,
-        "vague": issue.signal in VAGUE,
+        "quote": _quote_issue(issue) if vague or issue.signal in QUOTED else None,
+        "vague": vague,
         "next_step": steps.get(lang) or steps.get("en"),
     }
 
