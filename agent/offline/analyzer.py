@@ -53,6 +53,7 @@ class Issue:
     sentence: str  # the customer's sentence it was read from
     clause: str  # the part of that sentence that says it (one complaint per clause)
     phrase: str  # the few words of the clause around it (for a brief quote)
+    duration: str | None = None  # how long, said in a sentence about this problem
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,7 @@ def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str
     lex = lexicon()
     found: list[tuple[int, Issue]] = []
     used: list[tuple[int, int]] = []
+    body_at = text.find("\n") + 1  # the subject line comes first
     ranked = sorted(scores, key=lambda kv: kv[0] != category)  # main category first
     for name, score in ranked:
         rules = [(r, span) for r, span in scored.get(name, [])
@@ -268,15 +270,27 @@ def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str
         candidates = strong or [(r, sp) for r, sp in rules if r.signal is not None] or rules
         if not candidates:
             continue
-        lead, span = min(candidates, key=lambda pair: (-pair[0].weight, pair[1][0]))
-        sentence, clause, phrase = _sentence(text, span[0])
-        if found and any(issue.clause == clause for _, issue in found):
-            continue  # the same clause: one complaint, read twice
-        used += [m.span() for r, _ in scored.get(name, [])
-                 for m in r.pattern.finditer(signals_text)]
-        label = lex.issues[lead.signal] if lead.signal else f"{name.replace('_', ' ')} problem"
-        found.append((0 if name == category else span[0] + 1,
-                      Issue(name, lead.signal, label, sentence, clause, phrase)))
+        # Heaviest first; the body says it better than the subject line.
+        candidates.sort(key=lambda pair: (-pair[0].weight, pair[1][0] < body_at, pair[1][0]))
+        families: set[str] = set()
+        for n, (lead, span) in enumerate(candidates):
+            family = lex.family[lead.signal] if lead.signal else name
+            if family in families or (n and (lead.weight < STRONG or lead.signal in VAGUE)):
+                continue  # one line per problem; a further one needs a strong signal
+            sentence, clause, phrase = _sentence(text, span[0])
+            if any(issue.clause == clause for _, issue in found):
+                continue  # the same clause: one complaint, read twice
+            families.add(family)
+            label = lex.issues[lead.signal] if lead.signal else f"{name.replace('_', ' ')} problem"
+            said = [_sentence(text, m.start())[0] for r, _ in scored.get(name, [])
+                    if (lex.family[r.signal] if r.signal else name) == family
+                    for m in r.pattern.finditer(signals_text)]
+            duration = next((d for d in map(_duration, (t.lower() for t in said)) if d), None)
+            found.append((0 if name == category and n == 0 else span[0] + 1,
+                          Issue(name, lead.signal, label, sentence, clause, phrase, duration)))
+        if families:
+            used += [m.span() for r, _ in scored.get(name, [])
+                     for m in r.pattern.finditer(signals_text)]
     for signal in _OWN_ISSUES:
         if signal in hits and not any(i.signal is signal for _, i in found):
             at = hits[signal][0]
@@ -336,7 +350,7 @@ def _find_refs(text: str) -> tuple[Ref, ...]:
         found[m.span("id")] = Ref(ident, ref_kind(m.group("kw")))
     for m in _HASH_ID.finditer(text):
         if not any(s <= m.start(1) < e for s, e in found):
-            found[m.span(1)] = Ref(m.group(1).upper().strip("-"), "order")
+            found[m.span(1)] = Ref(m.group(1).upper().strip("-"), _kind_before(text, m.start()))
     refs: list[Ref] = []
     for _, ref in sorted(found.items()):
         if ref.id and all(r.id != ref.id for r in refs):
@@ -345,6 +359,16 @@ def _find_refs(text: str) -> tuple[Ref, ...]:
 
 
 _HASH_ID = re.compile(r"#\s?([A-Z]{0,5}-?\d[A-Z0-9-]{2,19})\b", re.IGNORECASE)
+
+
+def _kind_before(text: str, at: int) -> str:
+    """'#RT-4471' after 'Return request' is a return; a bare '#48213' is an order."""
+    words = re.findall(r"[^\W\d_]+", text[max(0, at - 30):at].lower())[-3:]
+    for word in reversed(words):
+        kind = ref_kind(word)
+        if kind != "reference":
+            return kind
+    return "order"
 
 
 def clean_id(raw: str | None) -> str | None:

@@ -201,6 +201,7 @@ def _issue_context(issue: Issue, reading: Reading, profile: Profile, *, lead: bo
     steps = spec.next_step
     return {
         "signal": issue.signal.value if issue.signal else "",
+        "same_category": issue.category == reading.category,
         "category": issue.category,
         "handling": spec.handling.value,
         "ref": ref,
@@ -256,9 +257,11 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
                 and handling not in (Handling.account, Handling.generic):
             asks.append("name")
     signals = sorted(s.value for s in reading.signals)
-    duration = reading.duration
+    # How long they have waited, only when said about the first problem.
+    duration = issues[0].duration if issues else None
     if duration and (lang == "es") != bool(_ES_DURATION.match(duration)):
         duration = None  # a duration read in the other language
+
     ctx: dict[str, Any] = {
         "tone": tone.value,
         "variant": zlib.crc32(email.body.encode("utf-8", "replace")),
@@ -291,6 +294,8 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
         "ref": main_ref,
         "ref_fem": main_fem,
         "refs": [reference(r.id, r.kind) for r in reading.refs],
+        "all_refs": [reference(r.id, r.kind, lang) for r in reading.refs],
+        "spare_refs": [],
         "reference_word": _KIND_WORDS["es" if lang == "es" else "en"].get(main_kind, main_kind),
         "reference_kind": main_kind,
         "product": product,
@@ -337,13 +342,21 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
                               "restore it from the repository's prompts/ folder") from None
         return template.render(base, **extra).strip()
 
-    paragraphs: list[str] = []
-    for group in PARAGRAPHS:
-        text = " ".join(_paragraph(render(s)) for s in group)
-        if text.strip():
-            paragraphs.append(text.strip())
-    paragraphs.append(render("signoff"))
-    body = "\n\n".join(paragraphs)
+    def reply() -> str:
+        paragraphs: list[str] = []
+        for group in PARAGRAPHS:
+            text = " ".join(_paragraph(render(s)) for s in group)
+            if text.strip():
+                paragraphs.append(text.strip())
+        paragraphs.append(render("signoff"))
+        return "\n\n".join(paragraphs)
+
+    body = reply()
+    # A reference no line mentioned is noted with its role, so none is lost or misnamed.
+    spare = [r for r in ctx["all_refs"] if r not in body]
+    if spare:
+        ctx["spare_refs"] = spare
+        body = reply()
 
     follow_days = max(3, math.ceil(settings.policy.response_hours / 24) + 1)
     note_extra = {

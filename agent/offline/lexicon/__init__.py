@@ -68,6 +68,7 @@ class Lexicon:
     ref_keyword: re.Pattern[str]  # a reference keyword, then the id
     issues: dict[Signal, str]
     ours: frozenset[Signal]  # signals that by themselves show we failed
+    family: dict[Signal, str]  # signals of one family are one problem
 
     def cue(self, name: Cue, text: str) -> bool:
         return self.cues[name].search(text) is not None
@@ -116,6 +117,7 @@ def lexicon() -> Lexicon:
     issues_raw = yaml.safe_load((LEXICON_DIR / "issues.yaml").read_text(encoding="utf-8"))
     issues = {Signal(k): str(v["issue"]) for k, v in issues_raw.items()}
     ours = frozenset(Signal(k) for k, v in issues_raw.items() if v.get("ours"))
+    family = {Signal(k): str(v.get("family", k)) for k, v in issues_raw.items()}
     missing = [s.value for s in Signal if s not in issues]
     if missing:
         raise ValueError(f"issues.yaml has no phrase for {', '.join(missing)}")
@@ -139,6 +141,7 @@ def lexicon() -> Lexicon:
                                + _ID, re.IGNORECASE),
         issues=issues,
         ours=ours,
+        family=family,
     )
 
 
