@@ -16,12 +16,12 @@ from functools import lru_cache
 
 from agent.checks.abuse import ACRONYMS, INSULT, PROFANITY, find_insults, find_profanity
 from agent.checks.money import find_amounts
-from agent.checks.text import fold, sentences
+from agent.checks.text import Sentence, fold, sentences
 from agent.inbound import InboundEmail
-from agent.language import detect_language
+from agent.language import detect, detect_language
 from agent.models import Analysis, Anger, Facts, Fault, Reference, Threat
 from agent.offline.flags import Boundary, Cue, Handling, Reason, SelfError, Signal, Want
-from agent.offline.lexicon import lexicon, ref_kind
+from agent.offline.lexicon import LANGUAGES, Lexicon, lexicon, ref_kind
 from agent.profiles import DEFAULT, OTHER, Profile, built_in
 
 # Signals read in every profile: each is an issue of its own whatever the category.
@@ -130,11 +130,12 @@ def decide(analysis: Analysis) -> Decision:
 
 
 # --- the profile's rules -----------------------------------------------------------------
-@lru_cache(maxsize=16)
-def _rules(profile: Profile) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
+@lru_cache(maxsize=64)
+def _rules(profile: Profile, languages: tuple[str, ...]) -> tuple[tuple[Rule, ...],
+                                                                  tuple[str, ...]]:
     """Every category rule of the profile, heaviest first, and the category order used to
     break ties (the profile's own order: specific categories first)."""
-    lex = lexicon()
+    lex = lexicon(languages)
     rules: list[Rule] = []
     for spec in profile.categories:
         for signal, weight in spec.signals.items():
@@ -150,13 +151,13 @@ def _rules(profile: Profile) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
 Scored = dict[str, list[tuple[Rule, tuple[int, int]]]]
 
 
-def _score(signals_text: str, profile: Profile) -> tuple[
+def _score(signals_text: str, profile: Profile, languages: tuple[str, ...]) -> tuple[
         dict[Signal, tuple[int, int]], tuple[tuple[str, int], ...], Scored]:
     """Which signals match (first span each), each category's score and the rules that
     scored for it. One phrase counts once per category, strongest rule first; the category
     of the first strong signal gets a point, as an email usually leads with its main
     complaint."""
-    rules, order = _rules(profile)
+    rules, order = _rules(profile, languages)
     spans: dict[str, list[tuple[int, int]]] = {}
     scores: dict[str, int] = {}
     scored: Scored = {}
@@ -202,20 +203,35 @@ def read(email: InboundEmail, profile: Profile | None = None) -> Reading:
                  email.sender_name or "", profile or built_in(DEFAULT))
 
 
+def clear_cache() -> None:
+    """Forget cached reads (benchmarks measure cold reads)."""
+    _read.cache_clear()
+
+
 def read_details(email: InboundEmail) -> Reading:
     """The read under the default profile (for callers that only need references or the
     duration)."""
     return read(email)
 
 
+def _languages(body: str) -> tuple[str, ...]:
+    """Whose rules to read with: English and the email's language when detection is sure
+    (any language we have no rules for adds none), every language when it is not."""
+    found = detect(body)  # cached: analyze() asks again for Analysis.language
+    if not found.sure:
+        return LANGUAGES
+    return ("en",) if found.code == "en" or found.code not in LANGUAGES else ("en", found.code)
+
+
 @lru_cache(maxsize=512)
 def _read(subject: str, body: str, signature: str, sender_name: str,
           profile: Profile) -> Reading:
-    lex = lexicon()
+    languages = _languages(body)
+    lex = lexicon(languages)
     text = fold(f"{subject}\n{body}").replace("’", "'").replace("‘", "'")
     low = _lower(text)
     signals_text = lex.cues[Cue.not_signal].sub(lambda m: " " * len(m.group(0)), low)
-    hits, scores, scored = _score(signals_text, profile)
+    hits, scores, scored = _score(signals_text, profile, languages)
     for signal in (Signal.safety, *_OWN_ISSUES):
         if signal not in hits and (m := lex.signals[signal].search(signals_text)):
             hits[signal] = m.span()
@@ -231,9 +247,11 @@ def _read(subject: str, body: str, signature: str, sender_name: str,
     repeated = lex.cue(Cue.repeated, low)
     name = _sign_off_name(body, signature) or clean_name(sender_name)
     names = tuple(n for n in (name, sender_name) if n)
-    profanity, abusive, abusive_hits = _abuse(text, low, names, Threat.violence in threats)
+    parts = sentences(text)
+    profanity, abusive, abusive_hits = _abuse(lex, text, low, parts, names,
+                                              Threat.violence in threats)
     signals = frozenset(hits)
-    fault = _fault(low, spec.handling, signals, self_errors, Threat.violence in threats)
+    fault = _fault(lex, low, spec.handling, signals, self_errors, Threat.violence in threats)
     reasons = tuple(r for r, on in (
         (Reason.violence, Threat.violence in threats),
         (Reason.legal, Threat.legal in threats),
@@ -241,21 +259,21 @@ def _read(subject: str, body: str, signature: str, sender_name: str,
         (Reason.manager, Want.manager in wants)) if on)
     return Reading(
         category=category, handling=spec.handling, scores=scores, signals=signals,
-        issues=_issues(text, signals_text, category, scores, scored, hits),
+        issues=_issues(lex, text, parts, signals_text, category, scores, scored, hits),
         wants=wants, self_errors=self_errors, threats=threats,
         duration=_duration(low), repeated=repeated, refs=_find_refs(text),
         product=_product(text), name=name, profanity=profanity, abusive=abusive,
-        fault=fault, anger=_anger(text, low, abusive_hits, threats, repeated),
+        fault=fault, anger=_anger(lex, text, low, abusive_hits, threats, repeated),
         reasons=reasons,
     )
 
 
-def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str, int], ...],
-            scored: Scored, hits: dict[Signal, tuple[int, int]]) -> tuple[Issue, ...]:
+def _issues(lex: Lexicon, text: str, parts: list[Sentence], signals_text: str, category: str,
+            scores: tuple[tuple[str, int], ...], scored: Scored,
+            hits: dict[Signal, tuple[int, int]]) -> tuple[Issue, ...]:
     """One issue per category named by a strong signal of its own (the main category
     first; a phrase or a clause already read for another issue does not count twice), plus
     the problems about how we handled it (a ticket closed, no reply), each once."""
-    lex = lexicon()
     found: list[tuple[int, Issue]] = []
     used: list[tuple[int, int]] = []
     body_at = text.find("\n") + 1  # the subject line comes first
@@ -277,12 +295,12 @@ def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str
             family = lex.family[lead.signal] if lead.signal else name
             if family in families or (n and (lead.weight < STRONG or lead.signal in VAGUE)):
                 continue  # one line per problem; a further one needs a strong signal
-            sentence, clause, phrase = _sentence(text, span[0])
+            sentence, clause, phrase = _sentence(text, parts, span[0])
             if any(issue.clause == clause for _, issue in found):
                 continue  # the same clause: one complaint, read twice
             families.add(family)
             label = lex.issues[lead.signal] if lead.signal else f"{name.replace('_', ' ')} problem"
-            said = [_sentence(text, m.start())[0] for r, _ in scored.get(name, [])
+            said = [_sentence(text, parts, m.start())[0] for r, _ in scored.get(name, [])
                     if (lex.family[r.signal] if r.signal else name) == family
                     for m in r.pattern.finditer(signals_text)]
             duration = next((d for d in map(_duration, (t.lower() for t in said)) if d), None)
@@ -294,7 +312,7 @@ def _issues(text: str, signals_text: str, category: str, scores: tuple[tuple[str
     for signal in _OWN_ISSUES:
         if signal in hits and not any(i.signal is signal for _, i in found):
             at = hits[signal][0]
-            sentence, clause, phrase = _sentence(text, at)
+            sentence, clause, phrase = _sentence(text, parts, at)
             if not any(issue.clause == clause for _, issue in found):
                 found.append((at + 1, Issue(OTHER, signal, lex.issues[signal], sentence,
                                             clause, phrase)))
@@ -318,10 +336,10 @@ def _piece(text: str, rel: int, breaks: re.Pattern[str]) -> tuple[str, int]:
     return text[start:], start
 
 
-def _sentence(text: str, at: int) -> tuple[str, str, str]:
-    """The sentence of `text` around offset `at` (offsets of the lowered text match), the
-    clause of it that holds `at`, and the phrase of that clause that holds `at`."""
-    for s in sentences(text):
+def _sentence(text: str, parts: list[Sentence], at: int) -> tuple[str, str, str]:
+    """The sentence of `text` (split into `parts`) around offset `at` (offsets of the
+    lowered text match), the clause of it that holds `at`, and the phrase of that clause."""
+    for s in parts:
         if s.start <= at < s.end:
             raw = text[s.start:s.end]
             clause, start = _piece(raw, at - s.start, _CLAUSE_BREAK)
@@ -496,14 +514,14 @@ def product_in(text: str) -> str | None:
 _INSULT_WINDOW = 45  # characters either side of an insult where its target is looked for
 
 
-def _abuse(text: str, low: str, names: tuple[str, ...], violent: bool) -> tuple[bool, bool, int]:
+def _abuse(lex: Lexicon, text: str, low: str, parts: list[Sentence], names: tuple[str, ...],
+           violent: bool) -> tuple[bool, bool, int]:
     """(profanity, abusive, abusive hits). Abuse is aimed at people: an insult with a
     person it is aimed at ('you idiots', 'your agent is a moron'), an insult that names a
     person by itself ('thieves'), or an attack ('f*** you'); never the writer's own
     self-mockery, a denial, or a sentence addressed to the reply bot. Swearing about the
     situation is profanity, not abuse."""
-    lex = lexicon()
-    to_bot = [(s.start, s.end) for s in sentences(text) if lex.cue(Cue.to_bot, s.text.lower())]
+    to_bot = [(s.start, s.end) for s in parts if lex.cue(Cue.to_bot, s.text.lower())]
 
     def aside(pos: int) -> bool:
         return any(s <= pos < e for s, e in to_bot)
@@ -520,7 +538,7 @@ def _abuse(text: str, low: str, names: tuple[str, ...], violent: bool) -> tuple[
     return bool(swearing), hits > 0 or violent, hits + len(swearing) // 2
 
 
-def _anger(text: str, low: str, abusive_hits: int, threats: tuple[Threat, ...],
+def _anger(lex: Lexicon, text: str, low: str, abusive_hits: int, threats: tuple[Threat, ...],
            repeated: bool) -> Anger:
     score = 0
     letters = [c for c in text if c.isalpha()]
@@ -535,7 +553,7 @@ def _anger(text: str, low: str, abusive_hits: int, threats: tuple[Threat, ...],
     if text.count("!") >= 3:
         score += 1
     score += min(abusive_hits, 2) * 2
-    score += min(len(lexicon().cues[Cue.hostile].findall(low)), 3)
+    score += min(len(lex.cues[Cue.hostile].findall(low)), 3)
     score += len(threats) + (3 if Threat.violence in threats else 0)
     score += 1 if repeated else 0
     if score >= 7:
@@ -557,25 +575,23 @@ _THEIRS_WEAK: tuple[tuple[frozenset[Handling], Cue], ...] = (
 )
 
 
-def _charged_more_than_shown(low: str) -> bool:
-    lex = lexicon()
+def _charged_more_than_shown(lex: Lexicon, low: str) -> bool:
     amounts = {a.value for a in find_amounts(low)}
     return len(amounts) >= 2 and lex.cue(Cue.shown_price, low) \
         and lex.cue(Cue.charge_verb, low)
 
 
-def _fault(low: str, handling: Handling, signals: frozenset[Signal],
+def _fault(lex: Lexicon, low: str, handling: Handling, signals: frozenset[Signal],
            self_errors: tuple[SelfError, ...], violent: bool) -> Fault:
     """Theirs when they say so; ours when our error is plain; unclear otherwise. Fault is
     never conceded to a threat of violence."""
-    lex = lexicon()
     if self_errors:
         return Fault.theirs
     if violent:
         return Fault.unclear
     if lex.cue(Cue.ours, low) or (handling is Handling.cancellation
                                   and Signal.cancel_ignored in signals) or (
-            handling is Handling.billing and _charged_more_than_shown(low)):
+            handling is Handling.billing and _charged_more_than_shown(lex, low)):
         return Fault.ours
     if handling is Handling.refund and not signals & lex.ours:
         return Fault.unclear  # a disputed decision: the review decides

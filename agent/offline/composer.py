@@ -307,6 +307,10 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
         "support_hours": settings.company.support_hours,
         "policy": _policy_context(settings.policy, lang),
     }
+    # What the line macros (lines.j2) read besides the issue itself: passed to them, so the
+    # macro file is imported once and cached instead of re-imported with every render.
+    ctx["shared"] = {k: ctx[k] for k in ("duration", "ref", "policy", "reference_word",
+                                         "no_credit", "cautious", "signals")}
     return ctx
 
 
@@ -342,21 +346,16 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
                               "restore it from the repository's prompts/ folder") from None
         return template.render(base, **extra).strip()
 
-    def reply() -> str:
-        paragraphs: list[str] = []
-        for group in PARAGRAPHS:
-            text = " ".join(_paragraph(render(s)) for s in group)
-            if text.strip():
-                paragraphs.append(text.strip())
-        paragraphs.append(render("signoff"))
-        return "\n\n".join(paragraphs)
+    def paragraph(group: tuple[str, ...]) -> str:
+        return " ".join(_paragraph(render(s)) for s in group).strip()
 
-    body = reply()
+    paragraphs = [paragraph(group) for group in PARAGRAPHS]
     # A reference no line mentioned is noted with its role, so none is lost or misnamed.
-    spare = [r for r in ctx["all_refs"] if r not in body]
+    spare = [r for r in ctx["all_refs"] if not any(r in text for text in paragraphs)]
     if spare:
         ctx["spare_refs"] = spare
-        body = reply()
+        paragraphs[1] = paragraph(PARAGRAPHS[1])  # the restatement notes them
+    body = "\n\n".join([*(text for text in paragraphs if text), render("signoff")])
 
     follow_days = max(3, math.ceil(settings.policy.response_hours / 24) + 1)
     note_extra = {

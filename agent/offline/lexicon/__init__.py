@@ -3,9 +3,10 @@
 Each file names its rules by the typed flags of `agent/offline/flags.py` (signals, threats,
 wants, the customer's own mistakes, cues) and lists regular-expression fragments for each;
 `words` holds vocabulary (sign-offs, product nouns, reference keywords, durations).
-`issues.yaml` gives each signal the English phrase the internal note uses. All languages are
-compiled together, so a Spanish email with an English word still matches, and a rule is
-added to a language by adding a line to its file.
+`issues.yaml` gives each signal the English phrase the internal note uses. The languages are
+compiled together (English always, plus the email's own language when detection is sure,
+or every language when it is not), so a Spanish email with an English word still matches,
+and a rule is added to a language by adding a line to its file.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class Lexicon:
         return self.cues[name].search(text) is not None
 
 
+@lru_cache(maxsize=len(LANGUAGES))
 def _load(code: str) -> LanguageFile:
     data = yaml.safe_load((LEXICON_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
     table = LanguageFile.model_validate(data)
@@ -103,10 +105,12 @@ _FILLER = (r"(?:\s*(?:number|no\.?|num\.?|nº|n°|id|ref(?:erence)?|code|is|was|
            r"n[úu]mero|of|for|:|#)\b\.?)*")
 
 
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    tables = [_load(code) for code in LANGUAGES]
-    words = [t.words for t in tables]
+@lru_cache(maxsize=32)
+def lexicon(languages: tuple[str, ...] = LANGUAGES) -> Lexicon:
+    """The rules of `languages` (vocabulary always of every language). An email read as
+    confidently English needs no Dutch rules: fewer alternatives, a faster scan."""
+    tables = [_load(code) for code in languages]
+    words = [_load(code).words for code in LANGUAGES]
     ref_words: dict[str, str] = {}
     for w in words:
         for kind, keywords in w.refs.items():
