@@ -239,10 +239,14 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
     issues = list(reading.issues)
     issue_ctx = [_issue_context(i, reading, profile, lead=n == 0, main_ref=main_ref,
                                 lang=lang) for n, i in enumerate(issues)]
+    if analysis.language != lang:  # "your valise" in an English reply: say "your item"
+        for item in issue_ctx:
+            item["product"] = None
     lead = issue_ctx[0] if issue_ctx else None
     spec = profile.category(analysis.category)
     handling = spec.handling
-    product = (lead or {}).get("product") or _safe(analysis.product)
+    product = (lead or {}).get("product") or (
+        _safe(analysis.product) if analysis.language == lang else None)
 
     asks: list[str] = []
     if decision.boundary is not Boundary.violence and not decision.cautious:
@@ -251,7 +255,7 @@ def build_context(email: InboundEmail, analysis: Analysis, settings: Settings, *
                 asks.append(ask.value)
             elif ask is Ask.product and not product:
                 asks.append("product")
-            elif ask in (Ask.member, Ask.steps, Ask.contact):
+            elif (ask is Ask.member and not ids) or ask in (Ask.steps, Ask.contact):
                 asks.append(ask.value)
         if not name and asks in ([], [Ask.reference.value]) \
                 and handling not in (Handling.account, Handling.generic):
@@ -351,7 +355,8 @@ def compose(email: InboundEmail, analysis: Analysis, settings: Settings, *, tone
 
     paragraphs = [paragraph(group) for group in PARAGRAPHS]
     # A reference no line mentioned is noted with its role, so none is lost or misnamed.
-    spare = [r for r in ctx["all_refs"] if not any(r in text for text in paragraphs)]
+    said = " ".join(paragraphs).lower()
+    spare = [r for r in ctx["all_refs"] if r.lower() not in said]
     if spare:
         ctx["spare_refs"] = spare
         paragraphs[1] = paragraph(PARAGRAPHS[1])  # the restatement notes them
