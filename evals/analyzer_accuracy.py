@@ -1,6 +1,7 @@
 """How well the rule-based analyzer reads emails, against the suites' labels.
 
-    python -m evals.analyzer_accuracy [SUITE.yaml ...] [--misses]   (default: every suite)
+    python -m evals.analyzer_accuracy [SUITE.yaml ...] [--by-industry] [--misses]
+                                                              (default: every suite)
 
 Each case is read under its industry's company profile (labels.industry, e-commerce by
 default). Per field, exact-match accuracy over the cases that label it:
@@ -12,8 +13,8 @@ default). Per field, exact-match accuracy over the cases that label it:
 - issues (count): as many distinct issues as the labels list (the analyzer's notes about
   a manager, a chargeback or a repeat contact are not issues).
 
-`--misses` prints the cases each field got wrong: use it on tuned suites only, never on a
-blind one.
+`--by-industry` adds a table per industry. `--misses` prints the cases each field got
+wrong: use it on tuned suites only, never on a blind one.
 """
 
 from __future__ import annotations
@@ -86,10 +87,12 @@ def read(case: Case) -> Analysis:
     return analyze(parse_text(case.email), profile=built_in(case.labels.industry))
 
 
-def measure(paths: list[Path]) -> dict[str, FieldScore]:
+def measure(paths: list[Path], industry: str | None = None) -> dict[str, FieldScore]:
     scores = {name: FieldScore() for name in FIELDS}
     for path in paths:
         for case in load_suite(path).cases:
+            if industry is not None and case.labels.industry != industry:
+                continue
             got = read(case)
             for name, check in CHECKS.items():
                 verdict = check(got, case.labels)
@@ -115,12 +118,15 @@ def format_table(scores: dict[str, FieldScore]) -> str:
 if __name__ == "__main__":
     import sys
 
-    args = [a for a in sys.argv[1:] if a != "--misses"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     suites = [Path(p) for p in args] or sorted(
         (Path(__file__).parent / "suites").glob("*.yaml"))
     for suite in suites:
         scores = measure([suite])
         print(f"\n{suite.stem}\n\n{format_table(scores)}")
+        if "--by-industry" in sys.argv:
+            for name in sorted({c.labels.industry for c in load_suite(suite).cases}):
+                print(f"\n{suite.stem}, {name}\n\n{format_table(measure([suite], name))}")
         if "--misses" in sys.argv:
             for name, s in scores.items():
                 if s.misses:
