@@ -22,7 +22,7 @@ from evals.suites import load_suite
 from tests.conftest import ROOT
 
 CONTACT = "the escalations desk"  # unique, so its presence means the reply escalates
-SUITES = ("core", "holdout", "injection", "smoke", "industries")
+SUITES = ("core", "holdout", "injection", "smoke", "industries", "blind")
 # Phrases the apology uses to own a mistake, in the two languages the composer writes.
 ADMITS = re.compile(r"our mistake|on us\b|mistake is ours|error is ours|we got this wrong|"
                     r"fault lies with us|our responsibility|error nuestro|culpa es nuestra|"
