@@ -26,6 +26,7 @@ COMMANDS = {
     "serve": "agent.web.commands:serve_command",
     "feedback": "agent.web.commands:feedback_group",
     "batches": "agent.commands.batches:batches_group",
+    "profiles": "agent.commands.profiles:profiles_command",
 }
 
 HELP = {
@@ -36,6 +37,7 @@ HELP = {
     "serve": "Start the agent desk web page on loopback.",
     "feedback": "Export draft ratings left on the agent desk.",
     "batches": "List and cancel Batch API batches at the provider.",
+    "profiles": "List the company profiles (industries) and their categories.",
 }
 
 

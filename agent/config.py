@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agent.errors import ConfigError
 from agent.inbound import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS
 from agent.models import Tone
+from agent.profiles import Profile, ProfileSettings, resolve
 
 CONFIG_NAME = "calmreply.toml"
 
@@ -99,6 +100,7 @@ class Settings(Section):
                                      "estimates before and after a batch.")
     batch_api: BatchAPISettings = BatchAPISettings()
     tone: Tone = Tone.warm
+    profile: ProfileSettings = ProfileSettings()
     max_email_chars: int = Field(
         default=DEFAULT_MAX_CHARS, ge=200,
         description="Longer emails are cut at this many characters of the new message "
@@ -109,6 +111,11 @@ class Settings(Section):
     prompts_dir: Path | None = None
     offline: bool = Field(default=False, description="Never call a model (--offline).")
     source: Path | None = Field(default=None, description="The config file read, if any.")
+
+    @property
+    def active_profile(self) -> Profile:
+        """The company profile in force (`[profile]`; e-commerce by default)."""
+        return resolve(self.profile)
 
     @property
     def api_key(self) -> str | None:

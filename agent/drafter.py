@@ -21,7 +21,7 @@ from agent.inbound import InboundEmail
 from agent.language import detect_language
 from agent.llm import ModelClient
 from agent.messages import draft_messages, revise_message
-from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage
+from agent.models import DraftResult, Facts, GuardFinding, ModelOutput, Tone, Usage, output_model
 from agent.prompting import template_errors
 
 OFFLINE_NOTICE = ("Composed offline by calmreply's rule-based composer (no model configured); "
@@ -75,7 +75,8 @@ async def _draft_with_model(
     messages = draft_messages(email, settings, tone=tone, facts=facts,
                               language_hint=detect_language(email.body), today=today)
     usage = Usage()
-    output, _ = await client.structured(messages, ModelOutput, on_text=on_text, usage=usage)
+    schema = output_model(settings.active_profile)  # categories from the company profile
+    output, _ = await client.structured(messages, schema, on_text=on_text, usage=usage)
     system_prompt = _without(messages[0]["content"], settings.company.signature)
     secrets = tuple(s for s in (settings.api_key,) if s)
 
@@ -93,11 +94,11 @@ async def _draft_with_model(
         convo = [*messages,
                  {"role": "assistant", "content": json.dumps(output.model_dump(mode="json"))},
                  revise_message(findings, settings.prompts_dir)]
-        output, _ = await client.structured(convo, ModelOutput, usage=usage)
+        output, _ = await client.structured(convo, schema, usage=usage)
         revisions += 1
         findings = guard(output)
     # A reply that leaks a key is flagged above, and the key itself never leaves here.
-    output = ModelOutput.model_validate_json(redact(output.model_dump_json(), secrets))
+    output = schema.model_validate_json(redact(output.model_dump_json(), secrets))
     return DraftResult(
         source="model",
         model=client.model,
@@ -122,7 +123,7 @@ def compose_offline(
     from agent.offline.analyzer import analyze
     from agent.offline.composer import compose
 
-    analysis = analyze(email, facts)
+    analysis = analyze(email, facts, settings.active_profile)
     with template_errors(settings.prompts_dir):
         draft = compose(email, analysis, settings, tone=tone or settings.tone, facts=facts,
                         today=today or dt.date.today())

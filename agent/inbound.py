@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
@@ -75,8 +76,12 @@ def _utf16_codec(raw: bytes) -> str | None:
 
 
 def decode_bytes(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then UTF-16 (by BOM or NUL pattern), then
-    cp1252 / latin-1."""
+    """UTF-8 (with or without BOM) first, then UTF-16 (by BOM or NUL pattern), then the
+    encoding charset-normalizer finds most plausible when it reads as another script
+    (cp1251 Russian, Shift-JIS, Greek, ...); Latin text stays cp1252, the code page of every
+    language we answer in (on a short sample the detector cannot tell Latin code pages
+    apart, and cp1252 is right far more often). A handful of 8-bit bytes is too little to
+    guess from: cp1252."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     codec = _utf16_codec(raw)
@@ -87,10 +92,20 @@ def decode_bytes(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+    from charset_normalizer import from_bytes
+
+    sample = raw[:65536]
+    best = from_bytes(sample).best() if sum(b > 127 for b in sample) >= 8 else None
+    if best is not None:
+        try:
+            text = raw.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            text = ""
+        letters = [c for c in text if ord(c) > 127 and c.isalpha()]
+        other = sum(not unicodedata.name(c, "").startswith("LATIN") for c in letters)
+        if letters and other >= 0.6 * len(letters):
+            return text
+    return raw.decode("cp1252", errors="replace")
 
 
 def _looks_binary(raw: bytes) -> bool:

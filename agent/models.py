@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+if TYPE_CHECKING:
+    from agent.profiles import Profile
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Category(StrEnum):
-    delivery = "delivery"  # late or missing delivery
-    billing = "billing"  # double or wrong charge
-    defective = "defective"  # broken or faulty item
-    refund_refused = "refund_refused"
-    account_locked = "account_locked"
-    rude_staff = "rude_staff"
-    cancellation = "cancellation"
-    other = "other"
 
 
 class Anger(StrEnum):
@@ -55,21 +48,53 @@ class Tone(StrEnum):
     formal = "formal"
 
 
+# The team's definitions, shared by the Analysis schema the model fills, the system prompt
+# (prompts/playbook/08_boundaries.j2, 09_escalation.j2) and the offline analyzer.
+ABUSIVE = ("True only for insults or attacks aimed at a person or at our staff ('you "
+           "idiots', 'f*** you', 'your agent is a moron') or a threat of violence. Swearing "
+           "or anger about the situation ('this is a f***ing nightmare', 'bloody useless "
+           "service') is venting, not abuse: false.")
+PROFANITY = "True whenever swearing appears at all, venting or abuse, masked (f***) included."
+ESCALATE = ("True on a threat of violence, a legal threat (lawyer, court, regulator, "
+            "ombudsman), a safety hazard or injury, or an explicit request for a manager or "
+            "someone senior. A chargeback, a review threat or a repeat contact alone does "
+            "not escalate.")
+
+
+class Reference(Strict):
+    """A reference number the email gives, with its role."""
+
+    id: str
+    kind: str = Field(description="What it refers to: return, ticket, case, invoice, rma, "
+                      "tracking, flight, claim, ...")
+
+
 class Analysis(Strict):
     """A read of the situation, for the support agent and for the draft."""
 
     goal: str = Field(description="What the customer wants, in one sentence.")
-    issues: list[str] = Field(description="Each concrete problem the customer raises.")
-    category: Category = Field(description="The main issue category.")
+    issues: list[str] = Field(description="Every distinct problem the customer raises, one "
+                              "short phrase each.")
+    category: str = Field(description="The main issue: one of the company profile's "
+                          "categories.")
     anger: Anger
-    abusive: bool = Field(description="Insults, profanity or personal attacks in the email.")
+    abusive: bool = Field(description=ABUSIVE)
+    profanity: bool = Field(default=False, description=PROFANITY)
     threats: list[Threat]
-    fault: Fault = Field(description="Who caused the problem, as far as the email shows.")
+    fault: Fault = Field(description="Who caused the problem, as far as the email shows: "
+                         "ours (we clearly failed), theirs (the customer's own mistake), "
+                         "unclear (disputed or needs investigation).")
     language: str = Field(description="ISO 639-1 code of the email's language, e.g. 'en'.")
-    customer_name: str | None = Field(description="The customer's name if they give it.")
-    order_ids: list[str] = Field(description="Order, ticket or invoice numbers mentioned.")
-    product: str | None = Field(description="The product concerned, if named.")
-    escalate: bool = Field(description="Whether a manager should take this over.")
+    customer_name: str | None = Field(description="The name the customer signs with or "
+                                      "gives; null if none (an address is not a name).")
+    order_ids: list[str] = Field(description="The customer's order, booking or account "
+                                 "numbers the complaint is about; never a return, ticket, "
+                                 "invoice or tracking number.")
+    other_refs: list[Reference] = Field(default=[], description="Every other reference "
+                                        "number, with its kind.")
+    product: str | None = Field(description="The product or service concerned, in the "
+                                "customer's words, if named.")
+    escalate: bool = Field(description=ESCALATE)
     escalation_reason: str | None
 
 
@@ -92,6 +117,24 @@ class ModelOutput(Strict):
 
     analysis: Analysis
     draft: Draft
+
+
+@lru_cache(maxsize=16)
+def _output_model(categories: tuple[tuple[str, str], ...]) -> type[ModelOutput]:
+    names = tuple(name for name, _ in categories)
+    listed = "; ".join(f"{name} ({about.rstrip('.')})" if about else name
+                       for name, about in categories)
+    kind: Any = Literal[names]
+    analysis = create_model(
+        "Analysis", __base__=Analysis, __doc__=Analysis.__doc__,
+        category=(kind, Field(description=f"The main issue, one of: {listed}.")))
+    return create_model("ModelOutput", __base__=ModelOutput, __doc__=ModelOutput.__doc__,
+                        analysis=(analysis, ...))
+
+
+def output_model(profile: Profile) -> type[ModelOutput]:
+    """`ModelOutput` whose analysis.category is one of the profile's categories."""
+    return _output_model(tuple((c.name, c.description) for c in profile.categories))
 
 
 class Facts(Strict):

@@ -91,7 +91,7 @@ def from_email(text: str) -> Situation:
     injection = bool(_INJECTION.search(email.body))
     refund_bait = injection and "refund" in email.body.lower()
     return Situation(
-        email=email.body, category=analysis.category.value, fault=analysis.fault.value,
+        email=email.body, category=analysis.category, fault=analysis.fault.value,
         abusive=analysis.abusive, threats=tuple(t.value for t in analysis.threats),
         language=analysis.language, escalate=analysis.escalate,
         customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
@@ -111,7 +111,7 @@ def from_case(case: Case) -> Situation:
     labels, expect = case.labels, case.expect
     injection = "injection" in case.tags or bool(_INJECTION.search(email.body))
     return Situation(
-        email=email.body, category=labels.category.value, fault=labels.fault.value,
+        email=email.body, category=labels.category, fault=labels.fault.value,
         abusive=labels.abusive, threats=tuple(t.value for t in labels.threats),
         language=expect.language or labels.language, escalate=labels.escalate,
         customer_name=labels.customer_name, order_ids=tuple(labels.order_ids),
@@ -135,7 +135,7 @@ def from_labels(text: str, *, fault: str, abusive: bool, threats: tuple[str, ...
     analysis = analyze(email)
     details = read_details(email)
     return Situation(
-        email=email.body, category=analysis.category.value, fault=fault, abusive=abusive,
+        email=email.body, category=analysis.category, fault=fault, abusive=abusive,
         threats=threats, language=language, escalate=escalate,
         customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
         product=analysis.product, duration=details.duration,

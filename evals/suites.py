@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from agent.errors import InputError
-from agent.models import Category, Facts, Fault, Threat
+from agent.models import Facts, Fault, Reference, Threat
+from agent.profiles import BUILT_IN, built_in
 
 
 class _Strict(BaseModel):
@@ -21,16 +22,36 @@ class _Strict(BaseModel):
 
 
 class Labels(_Strict):
-    """The truth about the email, as the team reads it."""
+    """The truth about the email, as the team reads it (conventions: SUITE_BRIEF in the
+    README's Evals section). Fields left unset (None) were not labelled for that suite."""
 
-    category: Category
+    industry: str = Field(default="ecommerce", description="The company profile whose "
+                          "categories `category` is one of.")
+    category: str
     fault: Fault
-    abusive: bool
+    abusive: bool = Field(description="Insults or attacks aimed at people, or violence; "
+                          "swearing about the situation is not abuse.")
+    profanity: bool | None = None
     threats: list[Threat] = []
     language: str = "en"
     escalate: bool = False
     customer_name: str | None = None
     order_ids: list[str] = []
+    other_refs: list[Reference] | None = None
+    product: str | None = None
+    issues: list[str] | None = None
+    facts: list[str] | None = Field(default=None, description="Text copied exactly from the "
+                                    "email that a reply may safely restate.")
+
+    @model_validator(mode="after")
+    def _category_in_profile(self) -> Labels:
+        if self.industry not in BUILT_IN:
+            raise ValueError(f"unknown industry '{self.industry}' ({', '.join(BUILT_IN)})")
+        names = built_in(self.industry).category_names
+        if self.category not in names:
+            raise ValueError(f"category '{self.category}' is not one of the {self.industry} "
+                             f"profile's: {', '.join(names)}")
+        return self
 
 
 class Expect(_Strict):

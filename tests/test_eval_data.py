@@ -15,22 +15,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from agent.profiles import built_in
+
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "evals" / "suites"
 GOLD = ROOT / "evals" / "gold" / "replies.jsonl"
 
-CATEGORIES = {
-    "delivery",
-    "billing",
-    "defective",
-    "refund_refused",
-    "account_locked",
-    "rude_staff",
-    "cancellation",
-    "other",
-}
+# The core suite covers every category of the default (e-commerce) profile but `returns`,
+# which the profile gained with issue 13 (the industries and blind suites cover it).
+CATEGORIES = set(built_in("ecommerce").category_names) - {"returns"}
 FAULTS = {"ours", "theirs", "unclear"}
 THREATS = {"legal", "chargeback", "public_review", "violence"}
+# Labels every suite gives; the industries and blind suites add OPTIONAL_LABEL_KEYS.
 LABEL_KEYS = {
     "category",
     "fault",
@@ -41,6 +37,7 @@ LABEL_KEYS = {
     "customer_name",
     "order_ids",
 }
+OPTIONAL_LABEL_KEYS = {"industry", "profanity", "other_refs", "product", "issues", "facts"}
 EXPECT_KEYS = {
     "must_own_fault",
     "must_set_boundary",
@@ -106,7 +103,9 @@ def test_suite_structure(path: Path):
 
     for case in cases:
         where = f"{path.name}:{case.get('id')}"
-        assert {"id", "tags", "email", "labels", "expect"} <= set(case) <= {
+        # Suites that only measure the analyzer (industries, blind) carry no expectations;
+        # injection probes may carry the agent's typed facts, an HTML format and an attack.
+        assert {"id", "tags", "email", "labels"} <= set(case) <= {
             "id", "tags", "email", "labels", "expect", "format", "facts", "attack"}, (
             f"{where}: keys {sorted(case)}"
         )
@@ -117,8 +116,13 @@ def test_suite_structure(path: Path):
         assert isinstance(email, str) and email.strip(), f"{where}: empty email"
 
         labels = case["labels"]
-        assert set(labels) == LABEL_KEYS, f"{where}: label keys {sorted(labels)}"
-        assert labels["category"] in CATEGORIES, f"{where}: category {labels['category']!r}"
+        assert LABEL_KEYS <= set(labels) <= LABEL_KEYS | OPTIONAL_LABEL_KEYS, (
+            f"{where}: label keys {sorted(labels)}")
+        profile = built_in(labels.get("industry", "ecommerce"))
+        assert labels["category"] in profile.category_names, (
+            f"{where}: category {labels['category']!r}")
+        for fact in labels.get("facts") or []:
+            assert fact in email, f"{where}: fact {fact!r} is not in the email verbatim"
         assert labels["fault"] in FAULTS, f"{where}: fault {labels['fault']!r}"
         assert isinstance(labels["abusive"], bool), f"{where}: abusive must be a bool"
         assert isinstance(labels["escalate"], bool), f"{where}: escalate must be a bool"
@@ -134,6 +138,10 @@ def test_suite_structure(path: Path):
             assert isinstance(oid, str) and not oid.startswith("#"), f"{where}: order id {oid!r}"
             assert oid in email, f"{where}: order id {oid!r} not in the email"
 
+        if "legal" in labels["threats"] or "violence" in labels["threats"]:
+            assert labels["escalate"], f"{where}: legal/violence threats must escalate"
+        if "expect" not in case:
+            continue
         expect = case["expect"]
         if "blind" in case["tags"]:
             # Written blind from the threat classes: only what the probe plants is expected
@@ -166,8 +174,6 @@ def test_suite_structure(path: Path):
             assert not expect.get("must_own_fault"), (
                 f"{where}: must_own_fault only when fault is ours"
             )
-        if "violence" in labels["threats"] or "legal" in labels["threats"]:
-            assert labels["escalate"], f"{where}: legal/violence threats must escalate"
         for key in ("must_mention", "literal", "must_not_contain"):
             if key in expect:
                 items = expect[key]

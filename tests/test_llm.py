@@ -117,7 +117,7 @@ async def test_malformed_json_then_valid_is_reasked() -> None:
     route = respx.post(URL).mock(side_effect=[
         httpx.Response(200, json=completion('{"analysis": {"goal": ')), ok()])
     output = await ask(make_client())
-    assert output.analysis.category.value == "delivery"
+    assert output.analysis.category == "delivery"
     reask = json.loads(route.calls[1].request.content)["messages"]
     assert reask[-1]["role"] == "user" and "not valid JSON" in reask[-1]["content"]
     assert reask[-2]["role"] == "assistant"

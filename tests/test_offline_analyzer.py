@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.inbound import parse_text
-from agent.models import Analysis, Anger, Category, Facts, Fault, Threat
+from agent.models import Analysis, Anger, Facts, Fault, Threat
 from agent.offline.analyzer import analyze, clean_name
 
 
@@ -16,29 +16,29 @@ def read(text: str, facts: Facts | None = None) -> Analysis:
 @pytest.mark.parametrize(
     ("text", "category"),
     [
-        ("My order #55120 still hasn't arrived and it's been two weeks.", Category.delivery),
-        ("Where is my parcel? The delivery is a week late.", Category.delivery),
-        ("You charged me twice for order 88231. I only bought one lamp.", Category.billing),
-        ("I was overcharged on my last invoice, the wrong amount was taken.", Category.billing),
-        ("The kettle arrived broken, the lid is cracked.", Category.defective),
-        ("My new toaster stopped working after two days.", Category.defective),
+        ("My order #55120 still hasn't arrived and it's been two weeks.", "delivery"),
+        ("Where is my parcel? The delivery is a week late.", "delivery"),
+        ("You charged me twice for order 88231. I only bought one lamp.", "billing"),
+        ("I was overcharged on my last invoice, the wrong amount was taken.", "billing"),
+        ("The kettle arrived broken, the lid is cracked.", "defective"),
+        ("My new toaster stopped working after two days.", "defective"),
         # The team files a wrong item under delivery (suite case delivery-wrong-item-01).
-        ("You sent me the wrong item, I ordered a blue rug.", Category.delivery),
+        ("You sent me the wrong item, I ordered a blue rug.", "delivery"),
         ("Your team refused my refund for order 10022 even though it was unused.",
-         Category.refund_refused),
-        ("My account is locked and I can't log in to see my orders.", Category.account_locked),
-        ("The agent on the phone was incredibly rude and hung up on me.", Category.rude_staff),
-        ("Please cancel my subscription, I have asked before.", Category.cancellation),
-        ("I have a question about your opening hours in general.", Category.other),
-        ("Mi pedido no ha llegado todavía.", Category.delivery),
-        ("Me cobraron dos veces el mismo pedido.", Category.billing),
-        ("La licuadora llegó rota y no funciona.", Category.defective),
-        ("Mi cuenta bloqueada desde ayer, no puedo entrar.", Category.account_locked),
-        ("Quiero cancelar mi suscripción.", Category.cancellation),
+         "refund_refused"),
+        ("My account is locked and I can't log in to see my orders.", "account_locked"),
+        ("The agent on the phone was incredibly rude and hung up on me.", "rude_staff"),
+        ("Please cancel my subscription, I have asked before.", "cancellation"),
+        ("I have a question about your opening hours in general.", "other"),
+        ("Mi pedido no ha llegado todavía.", "delivery"),
+        ("Me cobraron dos veces el mismo pedido.", "billing"),
+        ("La licuadora llegó rota y no funciona.", "defective"),
+        ("Mi cuenta bloqueada desde ayer, no puedo entrar.", "account_locked"),
+        ("Quiero cancelar mi suscripción.", "cancellation"),
     ],
 )
-def test_category(text: str, category: Category) -> None:
-    assert read(text).category is category
+def test_category(text: str, category: str) -> None:
+    assert read(text).category == category
 
 
 @pytest.mark.parametrize(
@@ -97,9 +97,11 @@ def test_abuse_and_anger_levels() -> None:
     assert furious.anger is Anger.furious and furious.abusive
 
 
-def test_profanity_is_abusive() -> None:
-    assert read("Where the fuck is my blender?").abusive
-    assert read("Sois unos inútiles, mi pedido no ha llegado.").abusive
+def test_abuse_is_aimed_at_people_and_swearing_alone_is_profanity() -> None:
+    venting = read("Where the fuck is my blender?")
+    assert venting.profanity and not venting.abusive
+    aimed = read("Sois unos inútiles, mi pedido no ha llegado.")
+    assert aimed.abusive
 
 
 @pytest.mark.parametrize(
@@ -124,13 +126,20 @@ def test_fault(text: str, fault: Fault) -> None:
     [
         ("Order #12345 is late.", ["12345"]),
         ("order 12345 and order number 67890", ["12345", "67890"]),
-        ("see ticket AB-778 please", ["AB-778"]),
+        ("see ticket AB-778 please", []),
         ("pedido nº 4411 no ha llegado", ["4411"]),
         ("I ordered 3 weeks ago and paid $49.99", []),
     ],
 )
 def test_order_and_ticket_numbers(text: str, ids: list[str]) -> None:
     assert read(text).order_ids == ids
+
+
+def test_other_references_keep_their_role() -> None:
+    analysis = read("Return R-2291 for order 41177: see ticket AB-778.")
+    assert analysis.order_ids == ["41177"]
+    assert [(r.id, r.kind) for r in analysis.other_refs] == [("R-2291", "return"),
+                                                             ("AB-778", "ticket")]
 
 
 def test_facts_win_over_the_email() -> None:
@@ -179,7 +188,7 @@ def test_product_and_language() -> None:
 def test_issues_and_goal_describe_the_situation() -> None:
     analysis = read("You charged me twice for order 12345 and I want my money back. "
                     "Let me speak to your manager.")
-    assert "they were charged twice for one purchase" in analysis.issues
+    assert "they were charged twice" in analysis.issues
     assert "asks to speak to a manager" in analysis.issues
     assert "money back" in analysis.goal
 
@@ -191,66 +200,66 @@ def test_issues_and_goal_describe_the_situation() -> None:
     ("text", "category"),
     [
         # delivery
-        ("Where the hell is my parcel? Ordered ages ago.", Category.delivery),
-        ("Third week waiting for order 5512. Pathetic.", Category.delivery),
-        ("Tracking hasn't moved in nine days.", Category.delivery),
-        ("You promised it for last Friday and it still isn't here.", Category.delivery),
+        ("Where the hell is my parcel? Ordered ages ago.", "delivery"),
+        ("Third week waiting for order 5512. Pathetic.", "delivery"),
+        ("Tracking hasn't moved in nine days.", "delivery"),
+        ("You promised it for last Friday and it still isn't here.", "delivery"),
         ("Tracking says it was delivered and left at the front door. Nothing there.",
-         Category.delivery),
-        ("Only one box arrived, the second box with the legs never did.", Category.delivery),
+         "delivery"),
+        ("Only one box arrived, the second box with the legs never did.", "delivery"),
         ("I was expecting a skillet and found a child's raincoat with someone else's slip.",
-         Category.delivery),
-        ("The courier threw my parcel over the fence.", Category.delivery),
-        ("Do I get a medal when the bookshelf finally arrives?", Category.delivery),
+         "delivery"),
+        ("The courier threw my parcel over the fence.", "delivery"),
+        ("Do I get a medal when the bookshelf finally arrives?", "delivery"),
         # billing
-        ("Your shop charged my card twice for one jacket.", Category.billing),
-        ("Thanks for charging me three times for one phone case.", Category.billing),
-        ("Why was I charged $30 for service tier 2?", Category.billing),
-        ("There is a hidden fee on my receipt I never agreed to.", Category.billing),
-        ("Promo code SAVE10 doesn't work at checkout. Bait and switch.", Category.billing),
+        ("Your shop charged my card twice for one jacket.", "billing"),
+        ("Thanks for charging me three times for one phone case.", "billing"),
+        ("Why was I charged $30 for service tier 2?", "billing"),
+        ("There is a hidden fee on my receipt I never agreed to.", "billing"),
+        ("Promo code SAVE10 doesn't work at checkout. Bait and switch.", "billing"),
         ("You renewed my plan for another year without asking. I want it refunded.",
-         Category.billing),
-        ("Mir wurden 149 Euro abgebucht.", Category.billing),
+         "billing"),
+        ("Mir wurden 149 Euro abgebucht.", "billing"),
         # defective
-        ("Laptop sleeve, zipper came off on day two.", Category.defective),
+        ("Laptop sleeve, zipper came off on day two.", "defective"),
         ("The vacuum loses suction after four minutes. I'd like a working vacuum.",
-         Category.defective),
-        ("The boots are two sizes too small.", Category.defective),
-        ("Le vase était cassé.", Category.defective),
+         "defective"),
+        ("The boots are two sizes too small.", "defective"),
+        ("Le vase était cassé.", "defective"),
         # refund refused
-        ('The refund was "declined after review".', Category.refund_refused),
+        ('The refund was "declined after review".', "refund_refused"),
         ("I asked for a refund on the hose and was told to send photos.",
-         Category.refund_refused),
-        ("Your form says I'm outside the 30 day window.", Category.refund_refused),
-        ("I bought the chair four months ago and I'd like a refund.", Category.refund_refused),
+         "refund_refused"),
+        ("Your form says I'm outside the 30 day window.", "refund_refused"),
+        ("I bought the chair four months ago and I'd like a refund.", "refund_refused"),
         # account
-        ("My account is still locked and the reset link expired.", Category.account_locked),
-        ("I couldn't log in all week.", Category.account_locked),
-        ("Mon compte est bloqué depuis lundi.", Category.account_locked),
+        ("My account is still locked and the reset link expired.", "account_locked"),
+        ("I couldn't log in all week.", "account_locked"),
+        ("Mon compte est bloqué depuis lundi.", "account_locked"),
         # rude staff beats the refused return it came with
         ("The man at the till rolled his eyes, refused the return and I left humiliated.",
-         Category.rude_staff),
-        ("Your store manager embarrassed me in front of my kids.", Category.rude_staff),
+         "rude_staff"),
+        ("Your store manager embarrassed me in front of my kids.", "rude_staff"),
         # cancellation
         ("Cancel order 90-1175 before it ships, there is no cancel button.",
-         Category.cancellation),
+         "cancellation"),
         ("I cancelled my meal-kit subscription three times and you charged me again.",
-         Category.cancellation),
+         "cancellation"),
         ("Ich habe meinen Vertrag gekündigt, trotzdem wurde wieder abgebucht.",
-         Category.cancellation),
-        ("Cancelen la suscripción, no quiero seguir.", Category.cancellation),
+         "cancellation"),
+        ("Cancelen la suscripción, no quiero seguir.", "cancellation"),
     ],
 )
-def test_category_rules(text: str, category: Category) -> None:
-    assert read(text).category is category
+def test_category_rules(text: str, category: str) -> None:
+    assert read(text).category == category
 
 
 def test_phrases_that_only_look_like_a_category() -> None:
     # a code or a button that doesn't work is not a faulty product
-    assert read("The promo code doesn't work.").category is not Category.defective
-    assert read("The print button doesn't work.").category is Category.other
+    assert read("The promo code doesn't work.").category != "defective"
+    assert read("The print button doesn't work.").category == "other"
     # "noise-cancelling" is a product feature, not a cancellation
-    assert read("My noise-cancelling headphones never arrived.").category is Category.delivery
+    assert read("My noise-cancelling headphones never arrived.").category == "delivery"
     # "I ordered the wrong colour" is their choice, not a wrong item sent
     assert "the wrong item arrived" not in read("I ordered the wrong colour.").issues
 
@@ -259,7 +268,7 @@ def test_one_phrase_counts_once_and_the_first_complaint_leads() -> None:
     # "was charged twice" is one billing signal; the late rug mentioned first wins
     text = ("The rug arrived eleven days late and the cushions still haven't come. "
             "Meanwhile I was charged twice for the rug.")
-    assert read(text).category is Category.delivery
+    assert read(text).category == "delivery"
 
 
 @pytest.mark.parametrize(

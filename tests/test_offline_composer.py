@@ -11,7 +11,7 @@ from agent.config import Company, Policy, Settings
 from agent.guard import check_draft, guard_context
 from agent.inbound import parse_text
 from agent.language import detect_language
-from agent.models import Category, Draft, Facts, Tone
+from agent.models import Draft, Facts, Tone
 from agent.offline import analyze, compose
 
 TODAY = dt.date(2026, 3, 2)
@@ -65,22 +65,22 @@ def test_no_empty_slots_non_apologies_or_template_leftovers(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "category", "specifics"),
     [
-        (LATE, Category.delivery, ["order #48213", "Aeropress Go travel kit", "two weeks",
+        (LATE, "delivery", ["order #48213", "Aeropress Go travel kit", "two weeks",
                                    "check the tracking"]),
-        (DOUBLE, Category.billing, ["order #99812", "twice", "check the payments"]),
-        (BROKEN, Category.defective, ["stand mixer", "order #31337", "damaged", "replacement"]),
-        (REFUSED, Category.refund_refused, ["order #10022", "turned down", "within 30 days"]),
-        (LOCKED, Category.account_locked, ["locked out", "never ask you for your password"]),
-        (RUDE, Category.rude_staff, ["disrespected", "phone, chat or email"]),
-        (CANCEL, Category.cancellation, ["cancel", "order #5521", "no further payments"]),
-        (OTHER, Category.other, ["what outcome you would like"]),
+        (DOUBLE, "billing", ["order #99812", "twice", "check the payments"]),
+        (BROKEN, "defective", ["stand mixer", "order #31337", "damaged", "replacement"]),
+        (REFUSED, "refund_refused", ["order #10022", "turned down", "within 30 days"]),
+        (LOCKED, "account_locked", ["locked out", "never ask you for your password"]),
+        (RUDE, "rude_staff", ["treated you badly", "phone, chat or email"]),
+        (CANCEL, "cancellation", ["cancel", "order #5521", "no further payments"]),
+        (OTHER, "other", ["what outcome you would like"]),
     ],
 )
 def test_each_category_restates_specifics_and_offers_a_next_step(
-        text: str, category: Category, specifics: list[str]) -> None:
+        text: str, category: str, specifics: list[str]) -> None:
     email = parse_text(text)
     analysis = analyze(email)
-    assert analysis.category is category
+    assert analysis.category == category
     d = compose(email, analysis, Settings(), tone=Tone.warm, today=TODAY)
     for phrase in specifics:
         assert phrase in d.body, (phrase, d.body)
@@ -432,7 +432,7 @@ def test_wrong_item_delivered_gets_an_exchange_not_a_tracking_check() -> None:
                        "toaster I ordered. Sort it out.\n\nMarcus")
     analysis = analyze(email)
     body = compose(email, analysis, Settings(), tone=Tone.warm, today=dt.date(2026, 1, 5)).body
-    assert analysis.category.value == "delivery"
+    assert analysis.category == "delivery"
     assert "replacement" in body and "photo" in body
     assert "check the tracking" not in body
 

@@ -18,7 +18,7 @@ PROFANITY = re.compile(
     r"piss(?:ed)?|wank\w*|cunt\w*|hell|wtf|stfu|mierda|joder|put[ao]s?|cabr[oó]n\w*|"
     r"gilipollas|pendejos?|co[ñn]o|merde|putain|bordel|connards?|scheiße|scheisse|"
     r"arschloch|verdammt\w*|kacke|caralho|porra|merda|cazzo|stronz\w*|vaffanculo|kut|"
-    r"klote|godverdomme|shite?)\b", re.I)
+    r"klote|godverdomme|shite?|bloody|bollocks|effing|frigg?in\w*|feck\w*)\b", re.I)
 INSULT = re.compile(
     r"\b(idiots?|moron(?:ic|s)?|stupid|dumb|incompetent|clowns?|losers?|fools?|imbeciles?|"
     r"scum|liars?|thie(?:f|ves)|crooks?|scammers?|worthless|brain-?dead|clueless|monkeys?|"

@@ -169,7 +169,8 @@ def find_breaches(text: str, policy: Policy, *, email: str | None = None,
     folded = fold(text)
     found: list[Breach] = []
     live = [a for a in find_acts(folded) if not a.negated]
-    offered = [a for a in live if _promised(folded, a)]
+    # An act only put up for review ("I'll look at your refund") is not an offer.
+    offered = [a for a in live if _promised(folded, a) and not _only_reviewed(a.sentence)]
     refunds_allowed = policy.refunds and not must_not_refund
     for act in offered:
         if act.kind == "refund" and not refunds_allowed:

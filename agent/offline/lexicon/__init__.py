@@ -1,0 +1,161 @@
+"""The analyzer's rules as data: one YAML file per language beside this module.
+
+Each file names its rules by the typed flags of `agent/offline/flags.py` (signals, threats,
+wants, the customer's own mistakes, cues) and lists regular-expression fragments for each;
+`words` holds vocabulary (sign-offs, product nouns, reference keywords, durations).
+`issues.yaml` gives each signal the English phrase the internal note uses. The languages are
+compiled together (English always, plus the email's own language when detection is sure,
+or every language when it is not), so a Spanish email with an English word still matches,
+and a rule is added to a language by adding a line to its file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from agent.models import Threat
+from agent.offline.flags import Cue, SelfError, Signal, Want
+
+LEXICON_DIR = Path(__file__).resolve().parent
+LANGUAGES = ("en", "es", "de", "fr", "nl", "pt", "it")
+K = TypeVar("K")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Words(_Strict):
+    duration: list[str] = []  # with a named group (?P<d>...) around the duration itself
+    closing: list[str] = []  # sign-off words before a name
+    my_name: list[str] = []  # "my name is"
+    not_names: list[str] = []  # words that are never a person's name
+    not_modifiers: list[str] = []  # words that never qualify a product noun
+    products: list[str] = []  # product and service nouns
+    refs: dict[str, list[str]] = {}  # reference kind -> the words that introduce it
+
+
+class LanguageFile(_Strict):
+    language: str
+    signals: dict[Signal, list[str]] = {}
+    threats: dict[Threat, list[str]] = {}
+    wants: dict[Want, list[str]] = {}
+    self_errors: dict[SelfError, list[str]] = {}
+    cues: dict[Cue, list[str]] = {}
+    words: Words = Words()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    signals: dict[Signal, re.Pattern[str]]
+    threats: dict[Threat, re.Pattern[str]]
+    wants: dict[Want, re.Pattern[str]]
+    self_errors: dict[SelfError, re.Pattern[str]]
+    cues: dict[Cue, re.Pattern[str]]
+    durations: tuple[re.Pattern[str], ...]
+    closing: re.Pattern[str]
+    my_name: re.Pattern[str]
+    not_names: frozenset[str]
+    not_modifiers: frozenset[str]
+    products: re.Pattern[str]
+    ref_words: dict[str, str]  # keyword (lower case) -> kind
+    ref_keyword: re.Pattern[str]  # a reference keyword, then the id
+    issues: dict[Signal, str]
+    ours: frozenset[Signal]  # signals that by themselves show we failed
+    family: dict[Signal, str]  # signals of one family are one problem
+
+    def cue(self, name: Cue, text: str) -> bool:
+        return self.cues[name].search(text) is not None
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _load(code: str) -> LanguageFile:
+    data = yaml.safe_load((LEXICON_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
+    table = LanguageFile.model_validate(data)
+    if table.language != code:
+        raise ValueError(f"lexicon {code}.yaml says it is '{table.language}'")
+    return table
+
+
+def _either(fragments: list[str]) -> re.Pattern[str]:
+    if not fragments:
+        return re.compile(r"(?!x)x")  # matches nothing
+    return re.compile("|".join(f"(?:{f})" for f in fragments))
+
+
+def _merge(tables: list[LanguageFile], attr: str, keys: type[K]) -> dict[K, re.Pattern[str]]:
+    merged: dict[K, list[str]] = {k: [] for k in keys}  # type: ignore[attr-defined]
+    for table in tables:
+        for key, fragments in getattr(table, attr).items():
+            merged[key] += fragments
+    return {k: _either(v) for k, v in merged.items()}
+
+
+# An id: letters, digits and dashes with at least one digit ("48213", "R-2291", "KZ4M7Q"),
+# or a flight number ("CR 219").
+_ID = r"(?P<id>[A-Z]{2}\s?\d{2,4}\b|[A-Z]{0,5}-?\d[A-Z0-9-]{2,19}|[A-Z]{1,5}\d[A-Z0-9]{1,10})"
+_FILLER = (r"(?:\s*(?:number|no\.?|num\.?|nº|n°|id|ref(?:erence)?|code|is|was|nummer|numero|"
+           r"n[úu]mero|of|for|:|#)\b\.?)*")
+
+
+@lru_cache(maxsize=32)
+def lexicon(languages: tuple[str, ...] = LANGUAGES) -> Lexicon:
+    """The rules of `languages` (vocabulary always of every language). An email read as
+    confidently English needs no Dutch rules: fewer alternatives, a faster scan."""
+    tables = [_load(code) for code in languages]
+    words = [_load(code).words for code in LANGUAGES]
+    ref_words: dict[str, str] = {}
+    for w in words:
+        for kind, keywords in w.refs.items():
+            for keyword in keywords:
+                ref_words.setdefault(keyword, kind)
+    ref_alternation = "|".join(sorted(ref_words, key=len, reverse=True))
+    products = sorted({p for w in words for p in w.products}, key=len, reverse=True)
+    issues_raw = yaml.safe_load((LEXICON_DIR / "issues.yaml").read_text(encoding="utf-8"))
+    issues = {Signal(k): str(v["issue"]) for k, v in issues_raw.items()}
+    ours = frozenset(Signal(k) for k, v in issues_raw.items() if v.get("ours"))
+    family = {Signal(k): str(v.get("family", k)) for k, v in issues_raw.items()}
+    missing = [s.value for s in Signal if s not in issues]
+    if missing:
+        raise ValueError(f"issues.yaml has no phrase for {', '.join(missing)}")
+    return Lexicon(
+        signals=_merge(tables, "signals", Signal),
+        threats=_merge(tables, "threats", Threat),
+        wants=_merge(tables, "wants", Want),
+        self_errors=_merge(tables, "self_errors", SelfError),
+        cues=_merge(tables, "cues", Cue),
+        durations=tuple(re.compile(p) for w in words for p in w.duration),
+        closing=re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for w in words for c in w.closing)
+                           + r")[\s,.!-]*(?P<rest>.*)$", re.IGNORECASE),
+        my_name=re.compile(r"\b(?:" + "|".join(p for w in words for p in w.my_name)
+                           + r")\s+([A-ZÀ-Ö][a-zà-ÿ'’-]+(?:\s[A-ZÀ-Ö][a-zà-ÿ'’-]+)?)",
+                           re.IGNORECASE),
+        not_names=frozenset(n for w in words for n in w.not_names),
+        not_modifiers=frozenset(n for w in words for n in w.not_modifiers),
+        products=re.compile(r"\b(?:" + "|".join(products) + r")\b"),
+        ref_words=ref_words,
+        ref_keyword=re.compile(r"\b(?P<kw>" + ref_alternation + r")\b" + _FILLER + r"\s*[(:#]?\s*"
+                               + _ID, re.IGNORECASE),
+        issues=issues,
+        ours=ours,
+        family=family,
+    )
+
+
+def ref_kind(keyword: str) -> str:
+    """The kind of reference a keyword introduces ("return number" -> return)."""
+    lex = lexicon()
+    low = " ".join(keyword.lower().split())
+    if low in lex.ref_words:
+        return lex.ref_words[low]
+    for word, kind in lex.ref_words.items():
+        if re.fullmatch(word, low):
+            return kind
+    return "reference"
