@@ -10,7 +10,7 @@ from typing import Literal
 import click
 
 from agent.commands.options import model_options, settings_from
-from agent.errors import InputError
+from agent.errors import ConfigError, InputError
 
 db_option = click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
                          help="Feedback database (default: feedback.sqlite3 in the user data "
@@ -45,8 +45,8 @@ def serve_command(host: str, port: int, db_path: Path | None, config_path: Path 
 
         from agent.web.app import create_app
     except ImportError as exc:
-        raise click.ClickException(f"the web extra is not installed ({exc.name}); run: "
-                                   "pip install 'calmreply[web]'") from None
+        raise ConfigError(f"the desk needs the web extra, which is not installed (no module "
+                          f"{exc.name!r}); run: pip install 'calmreply[web]'") from None
     settings = settings_from(config_path, model, base_url, prompts_dir, offline)
     allowed: list[str] | None = None
     if not is_loopback(host):
