@@ -67,8 +67,10 @@ class OutputLock:
         self._lock: BaseFileLock | None = None
 
     def _write_me(self, fd: int) -> None:
-        """Runs with the lock held (filelock has just truncated the file)."""
-        os.write(fd, (json.dumps(asdict(self.me)) + "\n").encode("utf-8"))
+        """Runs with the lock held: replace whatever a crashed holder left with our name
+        (filelock versions differ on whether they truncate it first)."""
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(asdict(self.me)) + "\n").encode("utf-8"), 0)
         self._fd = fd
 
     def acquire(self) -> OutputLock:
