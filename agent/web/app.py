@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
                allowed_hosts: list[str] | None = None) -> FastAPI:
     """Build the app. allowed_hosts guards against DNS rebinding (default: loopback names)."""
     store = FeedbackStore(db_path)
+    store.prepare()  # a --db that is not ours stops the desk here, in one line
     app = FastAPI(title="calmreply agent desk", version=_version(), docs_url=None,
                   redoc_url=None, description="Draft calm replies to hostile customer "
                   "emails and score them against the de-escalation rubrics.")

@@ -90,6 +90,6 @@ def export_command(fmt: Literal["jsonl", "csv"], db_path: Path | None, output: P
         sys.stdout.write(text)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8", newline="")
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
