@@ -70,13 +70,15 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
         return (settings.api_key,)
 
     install_error_handlers(app, secrets)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_input_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_input_bytes,
+                       timeout=settings.desk.body_timeout)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_docs(app)
 
     async def draft(req: DraftRequest, on_text: Callable[[str], None] | None) -> dict[str, Any]:
-        email = parse_text(req.email, max_chars=settings.max_email_chars)
+        email = parse_text(req.email, max_chars=settings.max_email_chars,
+                           max_bytes=settings.max_input_bytes)
         result = await draft_email(email, settings, tone=req.tone, facts=req.facts(),
                                    on_text=on_text)
         payload: dict[str, Any] = result.model_dump(mode="json")
@@ -119,7 +121,8 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
     async def draft_stream(req: DraftRequest) -> StreamingResponse:
         """Like /api/draft, as NDJSON: `{"type": "text", "text": <reply so far>}` lines while
         a model writes, then `{"type": "result", "result": ...}` or `{"type": "error"}`."""
-        parse_text(req.email, max_chars=settings.max_email_chars)  # bad input: a plain 400
+        parse_text(req.email, max_chars=settings.max_email_chars,  # bad input: a plain 400
+                   max_bytes=settings.max_input_bytes)
 
         async def redacted() -> AsyncIterator[bytes]:
             async for line in ndjson_events(lambda on_text: draft(req, on_text), message_for):

@@ -44,6 +44,7 @@ def serve_command(host: str, port: int, db_path: Path | None, config_path: Path 
         import uvicorn
 
         from agent.web.app import create_app
+        from agent.web.server import uvicorn_options
     except ImportError as exc:
         raise ConfigError(f"the desk needs the web extra, which is not installed (no module "
                           f"{exc.name!r}); run: pip install 'calmreply[web]'") from None
@@ -60,7 +61,7 @@ def serve_command(host: str, port: int, db_path: Path | None, config_path: Path 
         else "offline composer, no model configured"
     click.echo(f"calmreply agent desk on http://{shown}:{port}/ ({what}); Ctrl+C to stop",
                err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(settings.desk))
 
 
 @click.group("feedback")
