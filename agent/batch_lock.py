@@ -70,7 +70,8 @@ class OutputLock:
         """Runs with the lock held: replace whatever a crashed holder left with our name
         (filelock versions differ on whether they truncate it first)."""
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(asdict(self.me)) + "\n").encode("utf-8"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, (json.dumps(asdict(self.me)) + "\n").encode("utf-8"))
         self._fd = fd
 
     def acquire(self) -> OutputLock:

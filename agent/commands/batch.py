@@ -4,6 +4,7 @@ cleanly on SIGTERM (the lock is released and every result written so far is kept
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def draft_batch(batch_path: Path, out_path: Path, settings: Settings, *, tone: T
             done += 1
             progress.advance(task)
 
-        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        with contextlib.suppress(NotImplementedError):  # Windows: no loop signal handlers
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         try:
             with Progress("[progress.description]{task.description}", BarColumn(),
                           MofNCompleteColumn(), TimeRemainingColumn(),
@@ -67,7 +69,8 @@ def draft_batch(batch_path: Path, out_path: Path, settings: Settings, *, tone: T
             raise StoppedError(f"stopped by SIGTERM: the {done} results of this run are kept in "
                                f"{out_path}; re-run the same command to resume") from None
         finally:
-            loop.remove_signal_handler(signal.SIGTERM)
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGTERM)
             if client is not None:
                 await client.aclose()
 
