@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from tests.cli_helpers import CALMREPLY, run_cli
 from tests.conftest import ROOT
 from tests.fakes.broken_fs import FullDisk, ReadOnly
 from tests.fakes.model_server import FakeModelServer
+from tests.fakes.responders import polite_responder
 
 EMAILS = [
     "My order #{n} is two weeks late and nobody answers. Where is it?",
@@ -187,7 +189,17 @@ def test_a_second_run_on_the_same_output_is_refused_naming_the_first(
     under the first run, which kept appending to the deleted copy."""
     queue, out = tmp_path / "q.jsonl", tmp_path / "out.jsonl"
     write_queue(queue, 80)
-    with FakeModelServer(latency=0.05) as srv:
+    release = threading.Event()  # the first run stays mid-queue until the second is done
+    answered = 0
+
+    def held(request: dict[str, Any]) -> str:
+        nonlocal answered
+        answered += 1
+        if answered > 5:
+            release.wait(60)
+        return polite_responder(request)
+
+    with FakeModelServer(responder=held) as srv:
         first = start_batch(tmp_path, queue, out, srv.base_url, "--concurrency", "2")
         wait_for_lines(out, 3, first)
         holder = read_holder(lock_path(out))
@@ -195,6 +207,7 @@ def test_a_second_run_on_the_same_output_is_refused_naming_the_first(
         refused = run_cli("draft", "--batch", str(queue), "--out", str(out), "--base-url",
                           srv.base_url, *second, cwd=tmp_path)
         assert first.poll() is None, "the first run should still be going"
+        release.set()
         _, err = first.communicate(timeout=120)
     assert refused.code == 8, refused.err
     line = one_line(refused.err)
