@@ -1,9 +1,17 @@
 """Batch drafting: a JSONL queue of emails in, one JSONL line per email out.
 
-Nothing is lost when the model provider misbehaves or the process is killed:
+Nothing is lost and nothing is doubled, whatever happens to the process or the disk:
+- one run per output file: `out.jsonl.lock` (see batch_lock.py) is held for the whole run,
+  so a second run, or a `--retry-failed` while a run is going, is refused at once;
 - each result is appended as one complete line the moment it is done;
 - a re-run reads the output first and skips every id already there, so it resumes;
-- a half-written last line (the process died mid-write) is cut off and redone;
+- a half-written last line (the process died mid-write) is cut off and redone; rewriting
+  the file (that repair, or dropping failed lines for `--retry-failed`) happens under the
+  lock, into a temporary file renamed over the output, so a crash leaves old or new whole;
+- a write that fails (a full disk) is undone to the last whole line and stops the run
+  with one line; a re-run resumes;
+- a run notices when its file was replaced or removed under it, and stops instead of
+  writing results into a copy nobody will read;
 - an email that fails for good is written with its error, never dropped, so every input
   id appears exactly once. `--retry-failed` drafts those again, replacing their lines.
 
@@ -15,6 +23,7 @@ Output line: {"id": "...", "status": "drafted"|"failed", "result": DraftResult|n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -24,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from agent.errors import CalmreplyError, InputError, redact
-from agent.files import read_bytes
+from agent.batch_lock import Holder, OutputLock
+from agent.errors import BusyError, CalmreplyError, InputError, redact
+from agent.files import read_bytes, write_atomic
 from agent.inbound import parse_text
 from agent.jsonl import read_jsonl
 from agent.models import DraftResult, Facts, Tone
@@ -92,28 +102,55 @@ def done_ids(out: Path, *, retry_failed: bool) -> set[str]:
             keep.append(line)
     cleaned = b"".join(line + b"\n" for line in keep)
     if cleaned != raw:
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        tmp.write_bytes(cleaned)
-        os.replace(tmp, out)
+        write_atomic(out, cleaned, why="to repair its torn last line or drop failed lines")
     return ids
 
 
 class AppendLog:
     """One complete line per write(2) on an O_APPEND descriptor: a kill leaves whole lines
-    (at worst one torn last line, which `done_ids` repairs)."""
+    (at worst one torn last line, which `done_ids` repairs). A failed write is cut back to
+    the last whole line; a file replaced or removed under the run stops it."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
+        self.written = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        stat = os.fstat(self.fd)
+        self.identity = (stat.st_dev, stat.st_ino)
 
     def write(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
-        written = 0
-        while written < len(data):
-            written += os.write(self.fd, data[written:])
+        self.check_same_file()
+        size = os.fstat(self.fd).st_size
+        try:
+            done = 0
+            while done < len(data):
+                done += os.write(self.fd, data[done:])
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, size)  # no torn line left behind (and space given back)
+            raise InputError(
+                f"cannot write {self.path}: {exc.strerror or exc}; the {self.written} results "
+                "written by this run are kept; free some space (or fix the file system) and "
+                "re-run the same command to resume") from None
+        self.written += 1
+        self.check_same_file()
+
+    def check_same_file(self) -> None:
+        try:
+            stat = os.stat(self.path)
+            same = (stat.st_dev, stat.st_ino) == self.identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise BusyError(
+                f"{self.path} was replaced or removed by another program while this run was "
+                f"writing it; stopped after {self.written} results so none go to a deleted "
+                "copy; re-run the same command to resume")
 
     def close(self) -> None:
         os.close(self.fd)
@@ -136,6 +173,29 @@ async def run_batch(
     retry_failed: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[], None] | None = None,
+    on_takeover: Callable[[Holder], None] | None = None,
+) -> BatchSummary:
+    """Draft every item not yet in `out`, holding `out`'s lock from the first read to the
+    last write. Raises BusyError when another run holds it (or replaces the file), and
+    InputError when the file cannot be written."""
+    if out.exists() and not out.is_file():
+        raise InputError(f"--out {out} is not a regular file; give a .jsonl file path")
+    with OutputLock(out) as lock:
+        if lock.taken_over is not None and on_takeover is not None:
+            on_takeover(lock.taken_over)
+        return await _run_locked(items, out, draft, concurrency=concurrency,
+                                 retry_failed=retry_failed, on_start=on_start, on_done=on_done)
+
+
+async def _run_locked(
+    items: list[BatchItem],
+    out: Path,
+    draft: Drafter,
+    *,
+    concurrency: int,
+    retry_failed: bool,
+    on_start: Callable[[int], None] | None,
+    on_done: Callable[[], None] | None,
 ) -> BatchSummary:
     summary = BatchSummary()
     already = done_ids(out, retry_failed=retry_failed)
@@ -152,22 +212,35 @@ async def run_batch(
                 result: DraftResult = await draft(item)
                 record = {"id": item.id, "status": "drafted",
                           "result": result.model_dump(mode="json"), "error": None}
-                summary.drafted += 1
             except CalmreplyError as exc:
                 record = failed(item, exc.message)
-                summary.failed += 1
             except Exception as exc:  # a bug must not cost the rest of the queue
                 record = failed(item, f"internal error: {type(exc).__name__}: {exc}")
+            log.write(record)  # a failed write stops the whole run (the task group)
+            if record["status"] == "drafted":
+                summary.drafted += 1
+            else:
                 summary.failed += 1
-            log.write(record)
             if on_done is not None:
                 on_done()
 
     try:
-        await asyncio.gather(*(one(item) for item in todo))
+        async with asyncio.TaskGroup() as group:
+            for item in todo:
+                group.create_task(one(item))
+    except BaseExceptionGroup as errors:
+        raise _first(errors) from None
     finally:
         log.close()
     return summary
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to report from a task group: ours first (one line), else the first."""
+    flat: list[BaseException] = []
+    for exc in group.exceptions:
+        flat += [_first(exc)] if isinstance(exc, BaseExceptionGroup) else [exc]
+    return next((e for e in flat if isinstance(e, CalmreplyError)), flat[0])
 
 
 def make_drafter(session: Session, tone: Tone | None = None) -> Drafter:
@@ -175,7 +248,8 @@ def make_drafter(session: Session, tone: Tone | None = None) -> Drafter:
     settings = session.settings
 
     async def draft(item: BatchItem) -> DraftResult:
-        email = parse_text(item.email, max_chars=settings.max_email_chars)
+        email = parse_text(item.email, max_chars=settings.max_email_chars,
+                           max_bytes=settings.max_input_bytes)
         facts = Facts(customer_name=item.customer_name, order_id=item.order_id) \
             if item.customer_name or item.order_id else None
         return await session.draft(email, tone=tone, facts=facts)

@@ -16,6 +16,9 @@ EXIT_CONFIG = 4
 EXIT_MODEL = 5
 EXIT_FLAGGED = 6  # draft: printed, but the guard still objects
 EXIT_HARNESS = 7  # eval: the harness itself failed
+EXIT_BUSY = 8  # draft --batch: another run holds the output file, or replaced it mid-run
+EXIT_INTERRUPTED = 130  # Ctrl+C
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 SECRET_VARIABLES = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
@@ -95,6 +98,18 @@ class TemplateFailure(ConfigError):
         super().__init__(message)
         self.template = template
         self.line = line
+
+
+class BusyError(CalmreplyError):
+    """Another run holds the batch output file, or replaced it under this run."""
+
+    exit_code = EXIT_BUSY
+
+
+class StoppedError(CalmreplyError):
+    """A signal stopped the run; what was written is kept (batch: re-run to resume)."""
+
+    exit_code = EXIT_TERMINATED
 
 
 class ModelError(CalmreplyError):

@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+import desk_load  # noqa: E402
 import grading  # noqa: E402
 import offline_composer  # noqa: E402
 import offload  # noqa: E402
@@ -220,6 +221,25 @@ def batch_throughput(quick: bool) -> list[Row]:
             "≥ 0.90", _ok(ideal / seconds >= 0.9)),
         Row("  fake server alone: same requests bare (not the bottleneck if ≈ 1)",
             f"{raw:.2f} s", f"ideal {ideal:.2f} s", f"{ideal / raw:.2f} of ideal", "≈ 1", ""),
+    ]
+
+
+# --- the desk under load -----------------------------------------------------------------
+
+def desk_under_load(quick: bool) -> list[Row]:
+    """`calmreply serve` against an instant fake model, against bare draft_email."""
+    requests, concurrency = 200, 20
+    f = desk_load.measure(requests, concurrency, rounds=1 if quick else 3)
+    return [
+        Row(f"desk: POST /api/draft, {requests} requests at concurrency {concurrency}, instant "
+            f"fake model (median of {1 if quick else 3} rounds; {f.desk.errors} errors)",
+            f"p50 {f.desk.p50 * 1000:.0f} ms, p99 {f.desk.p99 * 1000:.0f} ms, "
+            f"{f.desk.rate:.1f} requests/s",
+            f"bare draft_email, same concurrency: {f.bare.rate:.1f} drafts/s",
+            f"{f.ratio:.2f}", "≥ 0.33", _ok(f.ratio >= 0.33)),
+        Row("  GET /healthz while that load runs (waits only if CPU work blocks the event loop)",
+            f"p99 {f.health_p99 * 1000:.0f} ms", "–", "–", "< 250 ms",
+            _ok(f.health_p99 < 0.25)),
     ]
 
 
@@ -451,6 +471,7 @@ def main() -> int:
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
         ("agent overhead", lambda: agent_overhead(args.quick)),
         ("batch throughput", lambda: batch_throughput(args.quick)),
+        ("desk under load", lambda: desk_under_load(args.quick)),
         ("grading and offline composer", lambda: grading_and_offline(args.quick)),
         ("offload", lambda: offloading(args.quick)),
         ("CLI cold start", lambda: cold_start(args.quick, notes)),

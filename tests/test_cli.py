@@ -198,3 +198,20 @@ def test_batch_out_must_be_a_regular_file(tmp_path: Path) -> None:
                   cwd=tmp_path)
     assert run.code == 3
     assert_one_line_error(run.err, "cannot write")
+
+
+def test_serve_without_the_web_extra_is_one_line_exit_4(tmp_path: Path) -> None:
+    """It exited 1, a code the README's table does not have."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['uvicorn'] = None  # as if the web extra were missing\n"
+            "from agent.cli import main; main(['serve'])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 4, done.stderr
+    assert_one_line_error(done.stderr, "the desk needs the web extra, which is not installed "
+                                       "(no module 'uvicorn'); run: pip install 'calmreply[web]'")
+    table = (ROOT / "README.md").read_text()
+    assert "| 4 | the config file, a template or the installation is wrong" in table
+    assert "`serve` without the web extra" in table

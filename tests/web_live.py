@@ -13,6 +13,7 @@ import uvicorn
 
 from agent.config import Settings
 from agent.web.app import create_app
+from agent.web.server import uvicorn_options
 
 
 @contextlib.contextmanager
@@ -23,7 +24,9 @@ def live_desk(settings: Settings, db_path: Path) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(settings, db_path=db_path)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # The desk's own limits and timeouts, as `calmreply serve` runs it; the lifespan closes
+    # the desk's one model client at shutdown.
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **uvicorn_options(settings.desk)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name="calmreply-desk")
     thread.start()

@@ -71,6 +71,7 @@ def draft_command(path: Path | None, tone: str | None, as_json: bool,
       5  the model failed (auth, quota, unknown model, unreachable, bad answers)
       6  a draft was printed, but the guard flagged it: read the findings first
          (batch: 5 when any email failed for good; its line holds the reason)
+      8  batch: another run holds --out (or replaced it mid-run); re-run later
     """
     from agent.output import print_result
     from agent.session import Session

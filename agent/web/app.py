@@ -23,8 +23,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import Response
 
 from agent.config import Settings
+from agent.drafter import compose_offline
 from agent.errors import redact
-from agent.inbound import parse_text
+from agent.inbound import InboundEmail, parse_text
 from agent.session import Session
 from agent.web.feedback import FeedbackStore
 from agent.web.http_errors import (
@@ -67,8 +68,14 @@ def _version() -> str:
 
 def create_app(settings: Settings, *, db_path: Path | None = None,
                allowed_hosts: list[str] | None = None) -> FastAPI:
-    """Build the app. allowed_hosts guards against DNS rebinding (default: loopback names)."""
+    """Build the app. allowed_hosts guards against DNS rebinding (default: loopback names).
+
+    One model client serves every request (its connection pool and TLS context are built
+    once, not per draft: that was most of a draft's CPU), and the CPU-bound steps that do
+    not need the event loop (parsing the email, the offline composer, scoring, the store)
+    run in worker threads, so one draft's work does not stall every other connection."""
     store = FeedbackStore(db_path)
+    store.prepare()  # a --db that is not ours stops the desk here, in one line
     session = Session(settings)
 
     @asynccontextmanager
@@ -85,14 +92,24 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
         return (settings.api_key,)
 
     install_error_handlers(app, secrets)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_input_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_input_bytes,
+                       timeout=settings.desk.body_timeout)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _mount_docs(app)
 
+    def parse(req: DraftRequest) -> InboundEmail:
+        return parse_text(req.email, max_chars=settings.max_email_chars,
+                          max_bytes=settings.max_input_bytes)
+
     async def draft(req: DraftRequest, on_text: Callable[[str], None] | None) -> dict[str, Any]:
-        email = parse_text(req.email, max_chars=settings.max_email_chars)
-        result = await session.draft(email, tone=req.tone, facts=req.facts(), on_text=on_text)
+        email = await run_in_threadpool(parse, req)
+        if session.client is None:  # the offline composer: all CPU, so a worker thread does it
+            result = await run_in_threadpool(compose_offline, email, settings, tone=req.tone,
+                                             facts=req.facts())
+        else:
+            result = await session.draft(email, tone=req.tone, facts=req.facts(),
+                                         on_text=on_text)
         payload: dict[str, Any] = result.model_dump(mode="json")
         payload["draft_id"] = await run_in_threadpool(
             store.add_draft, email=req.email, draft=result.draft.body,
@@ -135,7 +152,7 @@ def create_app(settings: Settings, *, db_path: Path | None = None,
     async def draft_stream(req: DraftRequest) -> StreamingResponse:
         """Like /api/draft, as NDJSON: `{"type": "text", "text": <reply so far>}` lines while
         a model writes, then `{"type": "result", "result": ...}` or `{"type": "error"}`."""
-        parse_text(req.email, max_chars=settings.max_email_chars)  # bad input: a plain 400
+        await run_in_threadpool(parse, req)  # bad input: a plain 400, before any streaming
 
         async def redacted() -> AsyncIterator[bytes]:
             async for line in ndjson_events(lambda on_text: draft(req, on_text), message_for,

@@ -10,7 +10,7 @@ from typing import Literal
 import click
 
 from agent.commands.options import model_options, settings_from
-from agent.errors import InputError
+from agent.errors import ConfigError, InputError
 
 db_option = click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
                          help="Feedback database (default: feedback.sqlite3 in the user data "
@@ -44,9 +44,10 @@ def serve_command(host: str, port: int, db_path: Path | None, config_path: Path 
         import uvicorn
 
         from agent.web.app import create_app
+        from agent.web.server import uvicorn_options
     except ImportError as exc:
-        raise click.ClickException(f"the web extra is not installed ({exc.name}); run: "
-                                   "pip install 'calmreply[web]'") from None
+        raise ConfigError(f"the desk needs the web extra, which is not installed (no module "
+                          f"{exc.name!r}); run: pip install 'calmreply[web]'") from None
     settings = settings_from(config_path, model, base_url, prompts_dir, offline)
     allowed: list[str] | None = None
     if not is_loopback(host):
@@ -60,7 +61,7 @@ def serve_command(host: str, port: int, db_path: Path | None, config_path: Path 
         else "offline composer, no model configured"
     click.echo(f"calmreply agent desk on http://{shown}:{port}/ ({what}); Ctrl+C to stop",
                err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(settings.desk))
 
 
 @click.group("feedback")
@@ -90,6 +91,6 @@ def export_command(fmt: Literal["jsonl", "csv"], db_path: Path | None, output: P
         sys.stdout.write(text)
     else:
         try:
-            output.write_text(text, encoding="utf-8")
+            output.write_text(text, encoding="utf-8", newline="")
         except OSError as exc:
             raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None

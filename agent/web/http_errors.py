@@ -6,6 +6,7 @@ passes through `redact`, so the API key cannot leak through an error either.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from agent.errors import (
     TransientModelError,
     redact,
 )
+from agent.web.schemas import BAD_TEXT
 from agent.web.scoring import ScoringUnavailable
 
 log = logging.getLogger("calmreply.web")
@@ -62,6 +64,9 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return 400, "the request body is not valid JSON; send a JSON object"
+    bad_text = next((e for e in errors if e.get("type") == BAD_TEXT), None)
+    if bad_text is not None:  # text no store, log or response could encode
+        return 400, "invalid request: " + str(bad_text.get("msg"))
     parts = []
     for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
@@ -80,7 +85,10 @@ def install_error_handlers(app: FastAPI, secrets: Callable[[], tuple[str | None,
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> Response:
-        return json_response({"error": str(exc.detail)}, secrets(), exc.status_code)
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = "the request body is not valid JSON in UTF-8; send a JSON object"
+        return json_response({"error": message}, secrets(), exc.status_code)
 
     @app.exception_handler(CalmreplyError)
     async def _ours(_: Request, exc: CalmreplyError) -> Response:
@@ -96,11 +104,13 @@ def install_error_handlers(app: FastAPI, secrets: Callable[[], tuple[str | None,
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413, by Content-Length or as they stream."""
+    """Refuse request bodies over `max_bytes` with 413, by Content-Length or as they stream,
+    and bodies that stall for `timeout` seconds between two reads with 408."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     def message(self, size: int | None) -> str:
         got = f"{size:,} bytes, " if size is not None else ""
@@ -117,14 +127,24 @@ class BodyLimit:
             await _send_json(send, 413, {"error": self.message(int(declared))})
             return
         seen = 0
+        body_done = False
 
         async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, body_done
+            if body_done:  # e.g. a streaming response waiting for the client to go away
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                raise HTTPException(408, f"the request body stalled for {self.timeout:g} s; "
+                                    "send it in one go") from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     raise HTTPException(413, self.message(None))
+                body_done = not message.get("more_body", False)
+            else:
+                body_done = True
             return message
 
         await self.app(scope, limited, send)
