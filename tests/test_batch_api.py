@@ -476,3 +476,16 @@ async def test_respx_429_on_create_is_retried_into_one_batch(tmp_path: Path) -> 
     sent = json.loads(create.calls[1].request.content)
     assert sent["input_file_id"] == "file-in" and sent["metadata"]["calmreply"] == "draft"
     assert outcome.summary.drafted == 3
+
+
+async def test_a_second_run_on_the_same_output_is_refused_before_it_submits(
+        tmp_path: Path) -> None:
+    from agent.batch_lock import OutputLock
+    from agent.errors import BusyError
+
+    out = tmp_path / "drafts.jsonl"
+    with FakeBatchServer() as srv, OutputLock(state_path(out)):  # a first run holds it
+        with pytest.raises(BusyError):
+            await BatchRun(items(3), out, settings_for(srv.base_url), tone=None,
+                           concurrency=2, retry_failed=False, display=Watch()).run()
+        assert not srv.files and not srv.batches  # nothing was uploaded or submitted

@@ -37,6 +37,7 @@ from tenacity import (
 )
 
 from agent.batch import BatchItem, BatchSummary, done_ids, run_batch
+from agent.batch_lock import OutputLock
 from agent.config import Settings
 from agent.errors import ConfigError, InputError, ModelError, TransientModelError, from_sdk
 from agent.llm import MAX_RETRY_AFTER, ModelClient
@@ -207,8 +208,11 @@ class BatchRun:
         self.display.stage(stage, part, len(self.state.parts))
 
     async def run(self) -> Outcome:
+        # One run per state file: a second `--via batch-api` on the same output would
+        # submit the same work again (the output itself is locked while results are written).
         try:
-            await self._run()
+            with OutputLock(state_path(self.out)):
+                await self._run()
         finally:
             await self.api.close()
             if self._live is not None:
