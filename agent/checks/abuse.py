@@ -10,22 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent.checks.text import Span, fold
+from agent.checks.text import Caseless, Span, fold
 
-PROFANITY = re.compile(
+PROFANITY = Caseless(
     r"\b(f+u+c+k+\w*|f[\*#@]+c?k\w*|f[\*#@]{2,}\w*|sh[i1\*]t+\w*|bullsh[i1\*]t|crap(?:py)?|"
     r"damn(?:ed|it)?|bastards?|b[i1]tch\w*|ass(?:hole)?s?|arse(?:hole)?s?|dick(?:head)?s?|"
     r"piss(?:ed)?|wank\w*|cunt\w*|hell|wtf|stfu|mierda|joder|put[ao]s?|cabr[oó]n\w*|"
     r"gilipollas|pendejos?|co[ñn]o|merde|putain|bordel|connards?|scheiße|scheisse|"
     r"arschloch|verdammt\w*|kacke|caralho|porra|merda|cazzo|stronz\w*|vaffanculo|kut|"
-    r"klote|godverdomme|shite?|bloody|bollocks|effing|frigg?in\w*|feck\w*)\b", re.I)
-INSULT = re.compile(
+    r"klote|godverdomme|shite?|bloody|bollocks|effing|frigg?in\w*|feck\w*)\b")
+INSULT = Caseless(
     r"\b(idiots?|moron(?:ic|s)?|stupid|dumb|incompetent|clowns?|losers?|fools?|imbeciles?|"
     r"scum|liars?|thie(?:f|ves)|crooks?|scammers?|worthless|brain-?dead|clueless|monkeys?|"
     r"idiotas?|in[úu]til(?:es)?|est[úu]pid[oa]s?|incompetentes?|imb[ée]ciles?|ladr[oó]n(?:es)?|"
     r"estafadores?|idioten|dummk[oö]pfe?|vollidioten?|betr[üu]ger\w*|crétins?|abrutis?|"
     r"escrocs?|voleurs?|idiotes?|incapables?|otários?|ladr[õo]es|idioti|incompetenti|"
-    r"truffatori|ladri|oplichters?|sukkels?|dieven)\b", re.I)
+    r"truffatori|ladri|oplichters?|sukkels?|dieven)\b")
 
 # A capitalised word right after a greeting, before another capitalised word (a surname),
 # on a line of its own (a sign-off), or among the known names is a name.
@@ -63,8 +63,8 @@ def find_profanity(text: str, names: Iterable[str | None] = ()) -> list[Span]:
     """Swear words, in any language we answer in, names excepted."""
     folded = fold(text)
     known = _name_set(names)
-    return [Span(m.start(), m.end(), m.group(0)) for m in PROFANITY.finditer(folded)
-            if not _is_name(folded, Span(m.start(), m.end(), m.group(0)), known)]
+    return [Span(m.start(), m.end(), folded[m.start():m.end()]) for m in PROFANITY.finditer(folded)
+            if not _is_name(folded, Span(m.start(), m.end(), folded[m.start():m.end()]), known)]
 
 
 # "We are not thieves", "I'm the idiot who paid": a denial or the writer's own self-mockery.
@@ -80,7 +80,7 @@ def find_insults(text: str, names: Iterable[str | None] = ()) -> list[Span]:
     known = _name_set(names)
     found: list[Span] = []
     for m in INSULT.finditer(folded):
-        span = Span(m.start(), m.end(), m.group(0))
+        span = Span(m.start(), m.end(), folded[m.start():m.end()])
         if _is_name(folded, span, known) or _DENIED.search(folded[max(0, m.start() - 60):
                                                                    m.start()]):
             continue
@@ -89,7 +89,7 @@ def find_insults(text: str, names: Iterable[str | None] = ()) -> list[Span]:
 
 
 # A threat to the reader: bans, lawsuits, police, "you'll regret it", final warnings.
-THREAT = re.compile(
+THREAT = Caseless(
     r"\blegal\s+action\s+against\s+you|\b(?:we|i)\s*(?:will|'ll|shall)\s+(?:sue|report|ban|"
     r"block|blacklist|prosecute|call\s+the\s+police\s+on)\s+you|\byou\s*(?:will|'ll)\s+regret|"
     r"\b(?:or|otherwise)\s+(?:we|i)\s*(?:will|'ll)\s+(?:close|terminate|cancel|suspend)\s+your|"
@@ -103,13 +103,13 @@ THREAT = re.compile(
     r"suspended|cancelled|canceled)\s+if|\bwe\s+reserve\s+the\s+right\s+to\s+(?:terminate|"
     r"close|refuse|ban|cancel|end|block)|\bdon't\s+(?:ever\s+)?(?:talk|speak|write)\s+to\s+"
     r"(?:me|us)\s+like\s+that|\bthere\s+will\s+be\s+consequences|\bface\s+(?:the\s+)?"
-    r"consequences|\bwe\s+have\s+your\s+(?:address|details)\s+on\s+file", re.I)
+    r"consequences|\bwe\s+have\s+your\s+(?:address|details)\s+on\s+file")
 
 
 def find_threats(text: str) -> list[Span]:
     """Sentences that threaten the reader (bans, lawsuits, 'you'll regret it')."""
     folded = fold(text)
-    return [Span(m.start(), m.end(), m.group(0)) for m in THREAT.finditer(folded)]
+    return THREAT.spans(folded)
 
 
 # All-caps words of 2+ letters; acronyms common in support mail are allowed.

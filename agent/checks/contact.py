@@ -195,10 +195,12 @@ def find_credential_requests(text: str) -> list[Span]:
     folded = fold(text)
     lex = lexicon()
     found: list[Span] = []
+    if not lex.has("credential", folded):
+        return found
     for sentence in sentences(folded):
-        hit = lex.concepts["credential"].search(sentence.text)
-        if hit is None or not lex.has("ask", sentence.text) or lex.has("negation", sentence.text):
+        hits = lex.find("credential", sentence.text)
+        if not hits or not lex.has("ask", sentence.text) or lex.has("negation", sentence.text):
             continue
-        found.append(Span(sentence.start + hit.start(), sentence.start + hit.end(),
+        found.append(Span(sentence.start + hits[0].start, sentence.start + hits[0].end,
                           sentence.text))
     return found

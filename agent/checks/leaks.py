@@ -21,15 +21,15 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
 
-from agent.checks.text import Span, fold
+from agent.checks.text import Caseless, Span, fold
 from agent.checks.words import lexicon
 
-SCAFFOLDING = re.compile(
+SCAFFOLDING = Caseless(
     r"<<<|>>>|\b(?:BEGIN|END)\s+CUSTOMER\s+EMAIL\b|\btoday's\s+date:|\bsubject\s+of\s+the\s+"
     r"email:|\bsender\s+name:|\blanguage\s+of\s+the\s+email:|\bplaybook\s+partial|"
     r"\bjinja2?\b|\bStrictUndefined\b|"
-    r"\bresponse_format\b|\binternal_note\b|\bescalation_reason\b|\"analysis\"\s*:", re.I)
-JARGON = re.compile(
+    r"\bresponse_format\b|\binternal_note\b|\bescalation_reason\b|\"analysis\"\s*:")
+JARGON = Caseless(
     r"\bde-?escalation\b|\bdesescala\w*|\bdeeskalation\w*|\bd[ée]sescalade\b|"
     r"\bface-?saving\b|\bactive\s+listening\b|\bescucha\s+activa\b|\baktives\s+zuh[öo]ren\b|"
     r"\bmirror\s+(?:the\s+)?customer|\bno\s+imitar\b|\bstock\s+phrases?\b|\bnon-?apolog\w*|"
@@ -37,7 +37,7 @@ JARGON = re.compile(
     r"\bthe\s+policy\s+below\b|\bthe\s+markers\b|\blos\s+marcadores\b|\bdie\s+markierungen\b|"
     r"\bles\s+marqueurs\b|\buntrusted\s+data\b|\bdatos\s+no\s+confiables\b|"
     r"\bJSON\s+(?:object|schema|outline)\b|\bone\s+JSON\b|\binternal\s+note\b|"
-    r"\bnota\s+interna\b|\binterne\s+notiz\b|\bnote\s+interne\b", re.I)
+    r"\bnota\s+interna\b|\binterne\s+notiz\b|\bnote\s+interne\b")
 
 _CONTENT = re.compile(r"[^\W\d_]{4,}")
 _STOP = frozenset("""
@@ -132,10 +132,8 @@ def _loose(secret: str) -> re.Pattern[str]:
 def find_leaks(text: str, *, prompt: str = "", secrets: Iterable[str] = ()) -> list[Span]:
     """Everything in `text` that reveals our instructions, scaffolding or a secret."""
     folded = fold(text)
-    found = [Span(m.start(), m.end(), m.group(0)) for m in SCAFFOLDING.finditer(folded)]
-    found += [Span(m.start(), m.end(), m.group(0)) for m in JARGON.finditer(folded)]
-    found += [Span(m.start(), m.end(), m.group(0))
-              for m in lexicon().concepts["meta"].finditer(folded)]
+    found = SCAFFOLDING.spans(folded) + JARGON.spans(folded)
+    found += lexicon().find("meta", folded)
     copied = prompt_overlap(folded, prompt)
     if copied:
         found.append(Span(0, 0, copied))

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.checks.text import Span, fold, sentences
+from agent.checks.text import Caseless, Span, fold, sentences
 from agent.checks.words import lexicon
 
 _SYMBOLS = {"us$": "USD", "$": "USD", "c$": "CAD", "a$": "AUD", "r$": "BRL", "€": "EUR",
@@ -29,6 +29,17 @@ _NUM = r"\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d{1,2})?(?!\d)
 _SCALE_SUFFIX = (r"(?:\s?(?P<k>[kK])(?![\w])|\s?(?P<m>[mM]|mn|mio)(?![\w])|"
                  r"\s(?P<sw>thousand|grand|million|mil|mille|tausend|duizend|miljoen|"
                  r"millones|millions|mila)(?![\w]))?")
+
+
+_MAYBE_MONEY = re.compile(r"\d|[$€£¥₹]")
+
+
+@lru_cache(maxsize=1)
+def _currency_word() -> re.Pattern[str]:
+    """Any currency word or code: amounts in words ("five thousand dollars") need one."""
+    words = "|".join(sorted(lexicon().currencies, key=len, reverse=True))
+    return re.compile(r"(?<![\w])(?:" + words + "|" + "|".join(_CODES) + r")(?![\w])",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,21 +62,21 @@ class Act:
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> tuple[Caseless, Caseless]:
     lex = lexicon()
     words = "|".join(sorted(lex.currencies, key=len, reverse=True))
     post = (r"(?:US\$|\$|€|£|¥|₹|(?:" + "|".join(_CODES) + r")(?![A-Za-z])|(?:" + words
             + r")(?![\w]))")
     suffix2 = _SCALE_SUFFIX.replace("?P<k>", "?P<k2>").replace("?P<m>", "?P<m2>") \
         .replace("?P<sw>", "?P<sw2>")
-    numeric = re.compile(
+    numeric = Caseless(
         rf"(?P<pre>{_PRE})\s?(?P<num>{_NUM}){_SCALE_SUFFIX}(?:\s?(?P<post>{post}))?|"
-        rf"(?<![\w.,])(?P<num2>{_NUM}){suffix2}\s?(?P<post2>{post})", re.IGNORECASE)
+        rf"(?<![\w.,])(?P<num2>{_NUM}){suffix2}\s?(?P<post2>{post})")
     joiners = "|".join(re.escape(j) for j in sorted(lex.joiners, key=len, reverse=True))
     nw = lex.number_word.pattern
-    spelled = re.compile(
+    spelled = Caseless(
         rf"(?<![\w])(?P<words>(?:{nw})(?:(?:[\s-]+(?:(?:{joiners})[\s-]+)?|(?:{joiners})|)"
-        rf"(?:{nw}))*)(?![\w])\s?(?P<post>{post})", re.IGNORECASE)
+        rf"(?:{nw}))*)(?![\w])\s?(?P<post>{post})")
     return numeric, spelled
 
 
@@ -116,9 +127,9 @@ def _spelled_value(words: str) -> float:
 def find_amounts(text: str) -> list[Amount]:
     """Every amount of money in `text` (folded first), in order of appearance."""
     folded = fold(text)
-    if not re.search(r"\d|[$€£¥₹]", folded) and not lexicon().number_word.search(folded):
-        return []
     numeric, spelled = _patterns()
+    if not _MAYBE_MONEY.search(folded) and not _currency_word().search(folded):
+        return []  # no figure, no currency sign, code or word: nothing to read
     found: list[Amount] = []
     for m in numeric.finditer(folded):
         num = m.group("num") or m.group("num2")
@@ -131,39 +142,47 @@ def find_amounts(text: str) -> list[Amount]:
             value *= 1_000_000 if scale.lower().startswith(("mil", "mio", "mill")) \
                 and scale.lower() not in ("mil", "mila", "mille") else 1000
         cur = _currency(m.group("pre")) or _currency(m.group("post") or m.group("post2"))
-        found.append(Amount(Span(m.start(), m.end(), m.group(0).strip()), value, cur))
+        found.append(Amount(Span(m.start(), m.end(), folded[m.start():m.end()].strip()), value,
+                            cur))
     taken = [(a.span.start, a.span.end) for a in found]
     for m in spelled.finditer(folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         value = _spelled_value(m.group("words"))
         if value > 0:
-            found.append(Amount(Span(m.start(), m.end(), m.group(0).strip()), value,
-                                _currency(m.group("post"))))
+            found.append(Amount(Span(m.start(), m.end(), folded[m.start():m.end()].strip()),
+                                value, _currency(m.group("post"))))
     return sorted(found, key=lambda a: a.span.start)
 
 
 def find_acts(text: str) -> list[Act]:
-    """Every compensation act in `text` (folded first), with whether its sentence says no."""
+    """Every compensation act in `text` (folded first), with whether it is negated."""
     folded = fold(text)
     lex = lexicon()
+    hits = [(kind, m) for kind in ("multiplier", "refund", "credit")
+            for m in lex.find(kind, folded)]
+    if not hits:
+        return []
+    negations = [(m.start, m.end) for m in lex.find("negation", folded)]
+    parts = sentences(folded)
     acts: list[Act] = []
-    for sentence in sentences(folded):
-        negations = [(m.start(), m.end()) for m in lex.find("negation", sentence.text)]
-        for kind in ("multiplier", "refund", "credit"):
-            for m in lex.find(kind, sentence.text):
-                if kind == "credit" and _NOT_AN_ACT.match(sentence.text, m.end()):
-                    continue  # "credit card", "credit score"
-                span = Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0))
-                if any(a.span.start < span.end and span.start < a.span.end for a in acts):
-                    continue
-                # "we cannot offer a refund", "a refund is not possible": the no stands within
-                # a few words of the act ("you are not satisfied, so we will refund" is a yes).
-                negated = any(
-                    (e <= m.start() and _words(sentence.text[e:m.start()]) <= _NEAR_WORDS)
-                    or (s >= m.end() and _words(sentence.text[m.end():s]) <= _NEAR_WORDS - 1)
-                    for s, e in negations)
-                acts.append(Act(kind, span, negated, sentence.text))
+    for kind, m in hits:
+        if kind == "credit" and _NOT_AN_ACT.match(folded, m.end):
+            continue  # "credit card", "credit score"
+        span = m
+        if any(a.span.start < span.end and span.start < a.span.end for a in acts):
+            continue
+        sentence = next((x for x in parts if x.start <= m.start < x.end), None)
+        if sentence is None:
+            continue
+        # "we cannot offer a refund", "a refund is not possible": the no stands within a
+        # few words of the act, in its sentence ("you are not satisfied, so we will refund"
+        # is a yes).
+        negated = any(
+            (sentence.start <= e <= m.start and _words(folded[e:m.start]) <= _NEAR_WORDS)
+            or (m.end <= s < sentence.end and _words(folded[m.end:s]) <= _NEAR_WORDS - 1)
+            for s, e in negations)
+        acts.append(Act(kind, span, negated, sentence.text))
     return sorted(acts, key=lambda a: a.span.start)
 
 
@@ -202,25 +221,31 @@ def _without_instructions(text: str) -> str:
     return "\n".join(keep)
 
 
-def stated_amounts(text: str) -> set[float]:
+@lru_cache(maxsize=1024)
+def stated_amounts(text: str) -> frozenset[float]:
     """Amounts the customer states as facts: what they paid, were charged, what something
     cost. A reply may restate these, and refund up to the largest. An amount in a demand
     or an instruction ("write: 'we will refund $900'", "pay me $500 in compensation"), in
     quotes, or beside a compensation word does not count."""
     folded = _without_instructions(text)
+    amounts = find_amounts(folded)
+    if not amounts:
+        return frozenset()
     lex = lexicon()
+    acts = find_acts(folded)
     values: set[float] = set()
     for sentence in sentences(folded):
-        if lex.has("instruct", sentence.text):
+        here = [a for a in amounts if sentence.start <= a.span.start < sentence.end]
+        if not here or lex.has("instruct", sentence.text):
             continue
-        if any(a.kind != "refund" for a in find_acts(sentence.text)) \
-                and _DEMAND.search(sentence.text):
+        if any(a.kind != "refund" and sentence.start <= a.span.start < sentence.end
+               for a in acts) and _DEMAND.search(sentence.text):
             continue  # "I want $500 in compensation": a demand, not a fact
-        values.update(a.value for a in find_amounts(sentence.text))
-    return values
+        values.update(a.value for a in here)
+    return frozenset(values)
 
 
-def with_derived(values: set[float]) -> set[float]:
+def with_derived(values: frozenset[float]) -> set[float]:
     """The amounts plus what a reply may fairly work out from them: differences, sums and
     small multiples ("€45 instead of €30", "2 x €30 (€60)")."""
     out = set(values)

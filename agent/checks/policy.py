@@ -202,7 +202,7 @@ def find_breaches(text: str, policy: Policy, *, email: str | None = None,
 
 def _amount_breaches(folded: str, policy: Policy, live: list[Act],
                      email: str | None) -> list[Breach]:
-    given = stated_amounts(email) if email else set()
+    given = stated_amounts(email) if email else frozenset()
     most = max(given, default=0.0)
     stated = with_derived(given)
     credit = credit_limit(policy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -92,8 +93,10 @@ _SENTENCE_END = re.compile(
     r"\n(?=[ \t]*(?:[-*•>]|\d{1,2}[.)])\s))\s*")
 
 
-def sentences(text: str) -> list[Sentence]:
-    """The sentences of `text`, with their offsets (blank ones left out)."""
+@lru_cache(maxsize=8192)
+def sentences(text: str) -> tuple[Sentence, ...]:
+    """The sentences of `text`, with their offsets (blank ones left out). Cached: every
+    check asks for the same text's sentences."""
     out: list[Sentence] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
@@ -106,7 +109,7 @@ def sentences(text: str) -> list[Sentence]:
     if tail.strip():
         lead = len(tail) - len(tail.lstrip())
         out.append(Sentence(start + lead, len(text), tail.strip()))
-    return out
+    return tuple(out)
 
 
 def sentence_at(text: str, pos: int) -> Sentence:
@@ -118,3 +121,43 @@ def sentence_at(text: str, pos: int) -> Sentence:
 
 def spans(pattern: re.Pattern[str], text: str) -> list[Span]:
     return [Span(m.start(), m.end(), m.group(0)) for m in pattern.finditer(text)]
+
+
+_ESCAPE_OR_TEXT = re.compile(r"(\\.)|([^\\]+)", re.S)
+
+
+def lowered(pattern: str) -> str:
+    """The pattern with its literal text lower-cased; escapes such as \\S stay as they are."""
+    low = _ESCAPE_OR_TEXT.sub(lambda m: m.group(1) or m.group(2).lower(), pattern)
+    return low.replace("(?p<", "(?P<").replace("(?p=", "(?P=")  # named groups keep their P
+
+
+@lru_cache(maxsize=8192)
+def lower(text: str) -> str:
+    return text.lower()
+
+
+class Caseless:
+    """A case-insensitive pattern that runs in lower case on lower-cased text (several
+    times faster than re.IGNORECASE in Python's engine) and quotes its matches from the
+    original text. Text whose length lower-casing changes uses the IGNORECASE form."""
+
+    def __init__(self, source: str) -> None:
+        self.any_case = re.compile(source, re.IGNORECASE)
+        self.in_lower = re.compile(lowered(source))
+
+    def _pair(self, text: str) -> tuple[re.Pattern[str], str]:
+        low = lower(text)
+        return (self.in_lower, low) if len(low) == len(text) else (self.any_case, text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Matches on the lower-cased text: positions hold for `text`; quote `text`."""
+        pattern, low = self._pair(text)
+        return pattern.finditer(low)
+
+    def spans(self, text: str) -> list[Span]:
+        return [Span(m.start(), m.end(), text[m.start():m.end()]) for m in self.finditer(text)]
+
+    def search(self, text: str) -> bool:
+        pattern, low = self._pair(text)
+        return pattern.search(low) is not None

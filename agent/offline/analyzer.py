@@ -11,6 +11,7 @@ came from, and references with their role (an order number is not a return numbe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -268,7 +269,7 @@ def _read(subject: str, body: str, signature: str, sender_name: str,
     )
 
 
-def _issues(lex: Lexicon, text: str, parts: list[Sentence], signals_text: str, category: str,
+def _issues(lex: Lexicon, text: str, parts: Sequence[Sentence], signals_text: str, category: str,
             scores: tuple[tuple[str, int], ...], scored: Scored,
             hits: dict[Signal, tuple[int, int]]) -> tuple[Issue, ...]:
     """One issue per category named by a strong signal of its own (the main category
@@ -336,7 +337,7 @@ def _piece(text: str, rel: int, breaks: re.Pattern[str]) -> tuple[str, int]:
     return text[start:], start
 
 
-def _sentence(text: str, parts: list[Sentence], at: int) -> tuple[str, str, str]:
+def _sentence(text: str, parts: Sequence[Sentence], at: int) -> tuple[str, str, str]:
     """The sentence of `text` (split into `parts`) around offset `at` (offsets of the
     lowered text match), the clause of it that holds `at`, and the phrase of that clause."""
     for s in parts:
@@ -504,7 +505,7 @@ def product_in(text: str) -> str | None:
         mods.insert(0, word)
     while mods and mods[0] in lex.not_modifiers:
         mods.pop(0)
-    if any(w in lex.not_modifiers or INSULT.fullmatch(w) or PROFANITY.fullmatch(w)
+    if any(w in lex.not_modifiers or INSULT.any_case.fullmatch(w) or PROFANITY.any_case.fullmatch(w)
            for w in mods):
         mods = []
     return " ".join([*mods, m.group(0)])
@@ -514,7 +515,7 @@ def product_in(text: str) -> str | None:
 _INSULT_WINDOW = 45  # characters either side of an insult where its target is looked for
 
 
-def _abuse(lex: Lexicon, text: str, low: str, parts: list[Sentence], names: tuple[str, ...],
+def _abuse(lex: Lexicon, text: str, low: str, parts: Sequence[Sentence], names: tuple[str, ...],
            violent: bool) -> tuple[bool, bool, int]:
     """(profanity, abusive, abusive hits). Abuse is aimed at people: an insult with a
     person it is aimed at ('you idiots', 'your agent is a moron'), an insult that names a

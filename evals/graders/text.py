@@ -25,7 +25,7 @@ class Reply:
         self.lower = lower
 
     @cached_property
-    def sentences(self) -> list[Sentence]:
+    def sentences(self) -> tuple[Sentence, ...]:
         return sentences(self.text)
 
     def sentence_index(self, pos: int) -> int:
