@@ -56,11 +56,11 @@ def guard_context(settings: Settings, email: InboundEmail | None = None,
     names: list[str] = [company.agent_name]
     refs: list[str] = []
     if email is not None:
-        from agent.offline.analyzer import read_details
+        from agent.offline.analyzer import references
 
         text = f"{email.subject or ''}\n{email.body}"
         names += [n for n in (email.sender_name,) if n]
-        refs += list(read_details(email).id_kinds)
+        refs += list(references(email))
     if facts is not None:
         names += [n for n in (facts.customer_name,) if n]
         refs += [r for r in (facts.order_id,) if r]

@@ -209,6 +209,12 @@ def clear_cache() -> None:
     _read.cache_clear()
 
 
+def references(email: InboundEmail) -> tuple[str, ...]:
+    """The reference numbers in the email, without a full read (the guard lets a reply
+    repeat them)."""
+    return tuple(r.id for r in _find_refs(f"{email.subject or ''}\n{email.body}"))
+
+
 def read_details(email: InboundEmail) -> Reading:
     """The read under the default profile (for callers that only need references or the
     duration)."""
