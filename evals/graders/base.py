@@ -8,10 +8,10 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from agent.checks import CHECKS, Context, Finding, check_text
-from agent.checks.text import Span
+from agent.checks.text import Span, lowered
 from agent.config import Policy
 from evals.graders.lexicon import TOPIC
-from evals.graders.text import Reply, lowered, quote
+from evals.graders.text import Reply, quote
 from evals.rubrics import Rubric
 from evals.scores import Score
 from evals.situation import Situation

@@ -6,10 +6,10 @@ import re
 from functools import lru_cache
 
 from agent.checks.money import Amount, find_amounts
+from agent.checks.text import lowered
 from evals.graders.base import Ctx, verdict
 from evals.graders.lexicon import QUESTION, TOPIC
 from evals.graders.registry import registers
-from evals.graders.text import lowered
 from evals.rubrics import Rubric
 from evals.scores import Score
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from agent.checks.text import Sentence, Span, fold, sentences
+from agent.checks.text import Sentence, Span, fold, lowered, sentences
 
 
 class Reply:
@@ -60,14 +60,6 @@ def quote(text: str, limit: int = 120) -> str:
     """A span as evidence: one line, trimmed."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_ESCAPE_OR_TEXT = re.compile(r"(\\.)|([^\\]+)", re.S)
-
-
-def lowered(pattern: str) -> str:
-    """The pattern with its literal text lower-cased (escapes such as \\S left alone)."""
-    return _ESCAPE_OR_TEXT.sub(lambda m: m.group(1) or m.group(2).lower(), pattern)
 
 
 def _alternatives(pattern: str) -> list[str]:
