@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.checks.text import Caseless, Span, fold, sentences
+from agent.checks.text import Caseless, Span, containing, fold, sentences
 from agent.checks.words import lexicon
 
 _SYMBOLS = {"us$": "USD", "$": "USD", "c$": "CAD", "a$": "AUD", "r$": "BRL", "€": "EUR",
@@ -172,7 +172,7 @@ def find_acts(text: str) -> list[Act]:
         span = m
         if any(a.span.start < span.end and span.start < a.span.end for a in acts):
             continue
-        sentence = next((x for x in parts if x.start <= m.start < x.end), None)
+        sentence = containing(parts, m.start)
         if sentence is None:
             continue
         # "we cannot offer a refund", "a refund is not possible": the no stands within a

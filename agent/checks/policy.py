@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.checks.money import Act, find_acts, find_amounts, stated_amounts, with_derived
-from agent.checks.text import Span, fold, sentences
+from agent.checks.text import Span, containing, fold, piece_at, sentences
 from agent.checks.timeline import elapsed_days, find_early_outcomes
 
 if TYPE_CHECKING:  # config imports inbound, which imports the checks' normaliser
@@ -141,21 +141,17 @@ _PROMISE = re.compile(
 
 
 def _sentence(text: str, pos: int) -> str:
-    return next((s.text for s in sentences(text) if s.start <= pos < s.end), "")
+    sentence = containing(sentences(text), pos)
+    return sentence.text if sentence else ""
 
 
 def _clause(text: str, pos: int) -> str:
     """The clause of `text` around `pos` (sentences split further at commas, dashes and
     'but'), where an act and its amount are read together."""
-    sentence = next((s for s in sentences(text) if s.start <= pos < s.end), None)
+    sentence = containing(sentences(text), pos)
     if sentence is None:
         return ""
-    start, where = 0, pos - sentence.start
-    for m in _CLAUSE_BREAK.finditer(sentence.text):
-        if m.start() >= where:
-            return sentence.text[start:m.start()]
-        start = m.end()
-    return sentence.text[start:]
+    return piece_at(sentence.text, pos - sentence.start, _CLAUSE_BREAK).text
 
 
 def _promised(text: str, act: Act) -> bool:

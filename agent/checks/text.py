@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -112,11 +112,27 @@ def sentences(text: str) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-def sentence_at(text: str, pos: int) -> Sentence:
-    for sentence in sentences(text):
-        if sentence.start <= pos < sentence.end:
-            return sentence
-    return Sentence(0, len(text), text.strip())
+def containing(parts: Sequence[Sentence], pos: int) -> Sentence | None:
+    """The part (a sentence, usually) that holds offset `pos`, if any."""
+    return next((part for part in parts if part.start <= pos < part.end), None)
+
+
+def pieces(text: str, breaks: re.Pattern[str]) -> list[Span]:
+    """`text` cut at every match of `breaks` (clause or phrase breaks), breaks left out."""
+    out: list[Span] = []
+    start = 0
+    for m in breaks.finditer(text):
+        out.append(Span(start, m.start(), text[start:m.start()]))
+        start = m.end()
+    out.append(Span(start, len(text), text[start:]))
+    return out
+
+
+def piece_at(text: str, pos: int, breaks: re.Pattern[str]) -> Span:
+    """The piece of `text` (cut at `breaks`) that holds offset `pos`; inside a break, the
+    piece after it."""
+    parts = pieces(text, breaks)
+    return next((part for part in parts if pos < part.end), parts[-1])
 
 
 def spans(pattern: re.Pattern[str], text: str) -> list[Span]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from agent.checks.text import Span, fold, sentences
+from agent.checks.text import Span, fold, pieces, sentences
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "twenty-four": 24,
                  "forty-eight": 48, "a few": 3, "a couple of": 2, "an": 1, "a": 1,
@@ -80,16 +80,6 @@ def find_deadlines(text: str) -> list[tuple[Span, float]]:
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s(?:and|but|y|pero|und|aber|et|mais)\s", re.I)
 
 
-def _clauses(sentence: str) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    start = 0
-    for m in _CLAUSE_BREAK.finditer(sentence):
-        out.append((start, sentence[start:m.start()]))
-        start = m.end()
-    out.append((start, sentence[start:]))
-    return out
-
-
 def find_early_outcomes(text: str, min_hours: float) -> list[tuple[Span, str]]:
     """Promises that an outcome (delivery, money arriving, a fix) happens sooner than
     `min_hours`, each with the sentence it stands in. The promise, the outcome and the time
@@ -98,13 +88,13 @@ def find_early_outcomes(text: str, min_hours: float) -> list[tuple[Span, str]]:
     folded = fold(text)
     found: list[tuple[Span, str]] = []
     for sentence in sentences(folded):
-        for offset, clause in _clauses(sentence.text):
-            if not (_OUTCOME.search(clause) and _PROMISE_VERB.search(clause)) \
-                    or _ABOUT_US.search(clause):
+        for clause in pieces(sentence.text, _CLAUSE_BREAK):
+            if not (_OUTCOME.search(clause.text) and _PROMISE_VERB.search(clause.text)) \
+                    or _ABOUT_US.search(clause.text):
                 continue
-            for m in DEADLINE.finditer(clause):
+            for m in DEADLINE.finditer(clause.text):
                 if hours(m) < min_hours:
-                    start = sentence.start + offset + m.start()
+                    start = sentence.start + clause.start + m.start()
                     found.append((Span(start, start + len(m.group(0)), m.group(0)),
                                   sentence.text))
     return found

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from agent.checks.abuse import ACRONYMS, INSULT, PROFANITY, find_insults, find_profanity
 from agent.checks.money import find_amounts
-from agent.checks.text import Sentence, fold, sentences
+from agent.checks.text import Sentence, containing, fold, piece_at, sentences
 from agent.inbound import InboundEmail
 from agent.language import detect, detect_language
 from agent.models import Analysis, Anger, Facts, Fault, Reference, Threat
@@ -333,26 +333,15 @@ _CLAUSE_BREAK = re.compile(r"[,;:()]\s*(?:(?:but|although|though|whereas|pero|au
 _PHRASE_BREAK = re.compile(r"\s+(?:and|then|so|because|y|und|et|en|e)\s+", re.IGNORECASE)
 
 
-def _piece(text: str, rel: int, breaks: re.Pattern[str]) -> tuple[str, int]:
-    """The piece of `text` between two breaks that holds offset `rel`, and its start."""
-    start = 0
-    for m in breaks.finditer(text):
-        if m.start() > rel:
-            return text[start:m.start()], start
-        start = m.end()
-    return text[start:], start
-
-
 def _sentence(text: str, parts: Sequence[Sentence], at: int) -> tuple[str, str, str]:
     """The sentence of `text` (split into `parts`) around offset `at` (offsets of the
     lowered text match), the clause of it that holds `at`, and the phrase of that clause."""
-    for s in parts:
-        if s.start <= at < s.end:
-            raw = text[s.start:s.end]
-            clause, start = _piece(raw, at - s.start, _CLAUSE_BREAK)
-            phrase, _ = _piece(clause, at - s.start - start, _PHRASE_BREAK)
-            return s.text, clause.strip(), phrase.strip()
-    return "", "", ""
+    s = containing(parts, at)
+    if s is None:
+        return "", "", ""
+    clause = piece_at(text[s.start:s.end], at - s.start, _CLAUSE_BREAK)
+    phrase = piece_at(clause.text, at - s.start - clause.start, _PHRASE_BREAK)
+    return s.text, clause.text.strip(), phrase.text.strip()
 
 
 def _duration(low: str) -> str | None:

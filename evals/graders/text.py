@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from agent.checks.text import Sentence, Span, fold, lowered, sentences
+from agent.checks.text import Sentence, Span, containing, fold, lowered, sentences
 
 
 class Reply:
@@ -35,10 +35,7 @@ class Reply:
         return -1
 
     def sentence_at(self, pos: int) -> Sentence:
-        for sentence in self.sentences:
-            if sentence.start <= pos < sentence.end:
-                return sentence
-        return Sentence(0, len(self.text), self.text)
+        return containing(self.sentences, pos) or Sentence(0, len(self.text), self.text)
 
     def find(self, pattern: re.Pattern[str]) -> list[Span]:
         gate = GATES.get(id(pattern))
