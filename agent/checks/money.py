@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.checks.text import Caseless, Span, containing, fold, sentences
-from agent.checks.words import lexicon
+from agent.checks.words import lexicon, longest_first
 
 _SYMBOLS = {"us$": "USD", "$": "USD", "c$": "CAD", "a$": "AUD", "r$": "BRL", "€": "EUR",
             "£": "GBP", "¥": "JPY", "₹": "INR"}
@@ -37,9 +37,8 @@ _MAYBE_MONEY = re.compile(r"\d|[$€£¥₹]")
 @lru_cache(maxsize=1)
 def _currency_word() -> re.Pattern[str]:
     """Any currency word or code: amounts in words ("five thousand dollars") need one."""
-    words = "|".join(sorted(lexicon().currencies, key=len, reverse=True))
-    return re.compile(r"(?<![\w])(?:" + words + "|" + "|".join(_CODES) + r")(?![\w])",
-                      re.IGNORECASE)
+    words = longest_first([*lexicon().currencies, *_CODES])
+    return re.compile(r"(?<![\w])(?:" + words + r")(?![\w])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,15 +63,14 @@ class Act:
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[Caseless, Caseless]:
     lex = lexicon()
-    words = "|".join(sorted(lex.currencies, key=len, reverse=True))
-    post = (r"(?:US\$|\$|€|£|¥|₹|(?:" + "|".join(_CODES) + r")(?![A-Za-z])|(?:" + words
-            + r")(?![\w]))")
+    post = (r"(?:US\$|\$|€|£|¥|₹|(?:" + "|".join(_CODES) + r")(?![A-Za-z])|(?:"
+            + longest_first(lex.currencies) + r")(?![\w]))")
     suffix2 = _SCALE_SUFFIX.replace("?P<k>", "?P<k2>").replace("?P<m>", "?P<m2>") \
         .replace("?P<sw>", "?P<sw2>")
     numeric = Caseless(
         rf"(?P<pre>{_PRE})\s?(?P<num>{_NUM}){_SCALE_SUFFIX}(?:\s?(?P<post>{post}))?|"
         rf"(?<![\w.,])(?P<num2>{_NUM}){suffix2}\s?(?P<post2>{post})")
-    joiners = "|".join(re.escape(j) for j in sorted(lex.joiners, key=len, reverse=True))
+    joiners = longest_first(re.escape(j) for j in lex.joiners)
     nw = lex.number_word.pattern
     spelled = Caseless(
         rf"(?<![\w])(?P<words>(?:{nw})(?:(?:[\s-]+(?:(?:{joiners})[\s-]+)?|(?:{joiners})|)"

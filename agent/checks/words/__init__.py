@@ -10,6 +10,7 @@ written in words ("five thousand dollars", "quinientos euros", "fünftausend Eur
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,9 +88,10 @@ def _load(code: str) -> WordList:
     return words
 
 
-def _alternation(fragments: list[str]) -> str:
-    # Longest first, so "money back" wins over "money".
-    return "|".join(sorted(set(fragments), key=len, reverse=True))
+def longest_first(fragments: Iterable[str]) -> str:
+    """The fragments as one alternation, longest first so "money back" wins over "money"
+    (ties in alphabetical order, so the pattern is the same on every run)."""
+    return "|".join(sorted(set(fragments), key=lambda f: (-len(f), f)))
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +100,7 @@ def lexicon() -> Lexicon:
     concepts: dict[str, Caseless] = {}
     for concept in CONCEPTS:
         fragments = [f for t in tables for f in getattr(t, concept)]
-        concepts[concept] = Caseless(r"(?<![\w])(?:" + _alternation(fragments) + r")(?![\w])")
+        concepts[concept] = Caseless(r"(?<![\w])(?:" + longest_first(fragments) + r")(?![\w])")
     units: dict[str, int] = {}
     scales: dict[str, int] = {}
     joiners: set[str] = set()
@@ -108,5 +110,5 @@ def lexicon() -> Lexicon:
         scales.update(t.number_scales)
         joiners.update(t.number_joiners)
         currencies.update(t.currency_words)
-    number_word = re.compile(_alternation([*units, *scales]), re.IGNORECASE)
+    number_word = re.compile(longest_first([*units, *scales]), re.IGNORECASE)
     return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word)
