@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from agent.checks.text import Caseless, Span, containing, fold, sentences
-from agent.checks.words import lexicon, longest_first
+from agent.checks.words import lexicon
+from agent.language_tables import longest_first
 
 _SYMBOLS = {"us$": "USD", "$": "USD", "c$": "CAD", "a$": "AUD", "r$": "BRL", "€": "EUR",
             "£": "GBP", "¥": "JPY", "₹": "INR"}

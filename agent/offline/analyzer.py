@@ -20,9 +20,10 @@ from agent.checks.money import find_amounts
 from agent.checks.text import Sentence, containing, fold, piece_at, sentences
 from agent.inbound import InboundEmail
 from agent.language import detect, detect_language
+from agent.language_tables import LANGUAGES
 from agent.models import Analysis, Anger, Facts, Fault, Reference, Threat
 from agent.offline.flags import Boundary, Cue, Handling, Reason, SelfError, Signal, Want
-from agent.offline.lexicon import LANGUAGES, Lexicon, lexicon, ref_kind
+from agent.offline.lexicon import Lexicon, lexicon, ref_kind
 from agent.profiles import DEFAULT, OTHER, Profile, built_in
 
 # Signals read in every profile: each is an issue of its own whatever the category.

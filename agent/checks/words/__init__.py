@@ -10,18 +10,16 @@ written in words ("five thousand dollars", "quinientos euros", "fünftausend Eur
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from agent.checks.text import Caseless, Span
+from agent.language_tables import LANGUAGES, longest_first, read_table
 
 WORDS_DIR = Path(__file__).resolve().parent
-LANGUAGES = ("en", "es", "de", "fr", "pt", "it", "nl")
 CONCEPTS = ("refund", "credit", "multiplier", "paid", "negation", "credential", "ask", "meta",
             "instruct")
 
@@ -80,23 +78,9 @@ class WordList(BaseModel):
     currency_words: dict[str, str] = {}
 
 
-def _load(code: str) -> WordList:
-    data = yaml.safe_load((WORDS_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
-    words = WordList.model_validate(data)
-    if words.language != code:
-        raise ValueError(f"{code}.yaml says it is '{words.language}'")
-    return words
-
-
-def longest_first(fragments: Iterable[str]) -> str:
-    """The fragments as one alternation, longest first so "money back" wins over "money"
-    (ties in alphabetical order, so the pattern is the same on every run)."""
-    return "|".join(sorted(set(fragments), key=lambda f: (-len(f), f)))
-
-
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    tables = [_load(code) for code in LANGUAGES]
+    tables = [read_table(WORDS_DIR, code, WordList) for code in LANGUAGES]
     concepts: dict[str, Caseless] = {}
     for concept in CONCEPTS:
         fragments = [f for t in tables for f in getattr(t, concept)]

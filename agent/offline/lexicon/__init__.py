@@ -20,11 +20,11 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from agent.language_tables import LANGUAGES, longest_first, read_table
 from agent.models import Threat
 from agent.offline.flags import Cue, SelfError, Signal, Want
 
 LEXICON_DIR = Path(__file__).resolve().parent
-LANGUAGES = ("en", "es", "de", "fr", "nl", "pt", "it")
 K = TypeVar("K")
 
 
@@ -77,11 +77,7 @@ class Lexicon:
 
 @lru_cache(maxsize=len(LANGUAGES))
 def _load(code: str) -> LanguageFile:
-    data = yaml.safe_load((LEXICON_DIR / f"{code}.yaml").read_text(encoding="utf-8"))
-    table = LanguageFile.model_validate(data)
-    if table.language != code:
-        raise ValueError(f"lexicon {code}.yaml says it is '{table.language}'")
-    return table
+    return read_table(LEXICON_DIR, code, LanguageFile)
 
 
 def _either(fragments: list[str]) -> re.Pattern[str]:
@@ -116,8 +112,6 @@ def lexicon(languages: tuple[str, ...] = LANGUAGES) -> Lexicon:
         for kind, keywords in w.refs.items():
             for keyword in keywords:
                 ref_words.setdefault(keyword, kind)
-    ref_alternation = "|".join(sorted(ref_words, key=len, reverse=True))
-    products = sorted({p for w in words for p in w.products}, key=len, reverse=True)
     issues_raw = yaml.safe_load((LEXICON_DIR / "issues.yaml").read_text(encoding="utf-8"))
     issues = {Signal(k): str(v["issue"]) for k, v in issues_raw.items()}
     ours = frozenset(Signal(k) for k, v in issues_raw.items() if v.get("ours"))
@@ -139,10 +133,11 @@ def lexicon(languages: tuple[str, ...] = LANGUAGES) -> Lexicon:
                            re.IGNORECASE),
         not_names=frozenset(n for w in words for n in w.not_names),
         not_modifiers=frozenset(n for w in words for n in w.not_modifiers),
-        products=re.compile(r"\b(?:" + "|".join(products) + r")\b"),
+        products=re.compile(r"\b(?:" + longest_first(p for w in words for p in w.products)
+                            + r")\b"),
         ref_words=ref_words,
-        ref_keyword=re.compile(r"\b(?P<kw>" + ref_alternation + r")\b" + _FILLER + r"\s*[(:#]?\s*"
-                               + _ID, re.IGNORECASE),
+        ref_keyword=re.compile(r"\b(?P<kw>" + longest_first(ref_words) + r")\b" + _FILLER
+                               + r"\s*[(:#]?\s*" + _ID, re.IGNORECASE),
         issues=issues,
         ours=ours,
         family=family,
