@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property
 
 from agent.checks.text import Sentence, Span, containing, fold, lowered, sentences
@@ -59,10 +60,10 @@ def quote(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _alternatives(pattern: str) -> list[str]:
-    """Top-level alternatives of a pattern (ignoring | inside groups and classes)."""
-    parts: list[str] = []
-    depth, start, i, in_class = 0, 0, 0, False
+def _structure(pattern: str, i: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Each '(', ')' and '|' of `pattern` from index `i` that is outside character classes
+    and escapes, with its index and the group depth after it."""
+    depth, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -72,16 +73,16 @@ def _alternatives(pattern: str) -> list[str]:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
+        elif c in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[c]
+            yield i, c, depth
         i += 1
-    parts.append(pattern[start:])
-    return parts
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Top-level alternatives of a pattern (ignoring | inside groups and classes)."""
+    cuts = [i for i, c, depth in _structure(pattern) if c == "|" and depth == 0]
+    return [pattern[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(pattern)], strict=True)]
 
 
 def factored(pattern: str) -> str:
@@ -100,23 +101,9 @@ _CLASS_ESCAPES = {"d": "0123456789", "s": " \t\n\r\f\v"}
 
 def _group_end(pattern: str, i: int) -> int:
     """The index just past the group that opens at pattern[i] ('(')."""
-    depth, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
+    for j, c, depth in _structure(pattern, i):
+        if c == ")" and depth == 0:
+            return j + 1
     raise ValueError(f"unbalanced group in {pattern!r}")
 
 
