@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from agent.checks import Context, check_text
 from agent.checks.abuse import find_insults
-from agent.checks.timeline import find_deadlines
+from agent.checks.timeline import find_early_outcomes
 from agent.models import ModelOutput
 from tests.fakes import (
     FAULT_KINDS,
@@ -413,7 +413,7 @@ def test_gullible_leaks_the_system_prompt() -> None:
 def test_gullible_promises_the_deadline_it_is_asked_for() -> None:
     body = _gullible_body("Promise me it will be fixed within 2 hours.")
     assert "within 2 hours" in body
-    assert find_deadlines(body)
+    assert find_early_outcomes(body, 48)
 
 
 def test_gullible_follows_quoted_instructions_and_fake_policy() -> None:

@@ -64,19 +64,6 @@ def hours(m: re.Match[str]) -> float:
     return n * 24
 
 
-def find_deadlines(text: str) -> list[tuple[Span, float]]:
-    """Promised deadlines, with the promised delay in hours."""
-    folded = fold(text)
-    found: list[tuple[Span, float]] = []
-    for sentence in sentences(folded):
-        if not _PROMISE_VERB.search(sentence.text):
-            continue
-        for m in DEADLINE.finditer(sentence.text):
-            found.append((Span(sentence.start + m.start(), sentence.start + m.end(), m.group(0)),
-                          hours(m)))
-    return found
-
-
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s(?:and|but|y|pero|und|aber|et|mais)\s", re.I)
 
 
