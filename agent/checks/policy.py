@@ -246,11 +246,11 @@ def _only_reviewed(sentence: str) -> bool:
     return bool(_HEDGE.search(sentence)) and not _APPROVED.search(sentence)
 
 
-def _window_breaches(live: list[Act], policy: Policy, email: str) -> list[Breach]:
+def _window_breaches(offered: list[Act], policy: Policy, email: str) -> list[Breach]:
     days = elapsed_days(email)
     if days is None or days <= policy.refund_window_days:
         return []
     return [Breach("refund_outside_window", f"promises a refund for something bought about "
                    f"{days:g} days ago, outside the {policy.refund_window_days}-day window",
-                   act.span) for act in live
+                   act.span) for act in offered
             if act.kind == "refund" and not _HEDGE.search(act.sentence)]
