@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from agent.checks.prefilter import Pattern
+
 
 @dataclass(frozen=True)
 class Span:
@@ -160,9 +162,9 @@ class Caseless:
 
     def __init__(self, source: str) -> None:
         self.any_case = re.compile(source, re.IGNORECASE)
-        self.in_lower = re.compile(lowered(source))
+        self.in_lower = Pattern(lowered(source))
 
-    def _pair(self, text: str) -> tuple[re.Pattern[str], str]:
+    def _pair(self, text: str) -> tuple[re.Pattern[str] | Pattern, str]:
         low = lower(text)
         return (self.in_lower, low) if len(low) == len(text) else (self.any_case, text)
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from agent.checks.abuse import ACRONYMS, INSULT, PROFANITY, find_insults, find_profanity
 from agent.checks.money import find_amounts
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Sentence, containing, fold, piece_at, sentences
 from agent.inbound import InboundEmail
 from agent.language import detect, detect_language
@@ -42,7 +43,7 @@ class Rule:
     category: str
     signal: Signal | None  # None: the category's keywords
     weight: int
-    pattern: re.Pattern[str]
+    pattern: Pattern
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _rules(profile: Profile, languages: tuple[str, ...]) -> tuple[tuple[Rule, ..
         if spec.keywords:
             words = "|".join(re.escape(k.lower()) for k in sorted(spec.keywords, key=len,
                                                                   reverse=True))
-            rules.append(Rule(spec.name, None, 2, re.compile(rf"(?<!\w)(?:{words})(?!\w)")))
+            rules.append(Rule(spec.name, None, 2, Pattern(rf"(?<!\w)(?:{words})(?!\w)")))
     rules.sort(key=lambda r: -r.weight)
     return tuple(rules), profile.category_names
 

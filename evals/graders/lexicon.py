@@ -20,8 +20,7 @@ NON_APOLOGY = rx(
     r"\b(sorry|apologi[sz]e|apologies)\s+if\b(?!\s+you\s+were\s+hoping)|\bsorry\s+for\s+how\s+you\s+feel|"
     r"\bsorry\s+(that\s+)?you\s+(have|had)\s+chosen|"
     r"\b(lamento|siento)\s+(que\s+)?(usted\s+)?(se\s+sienta|piense|si\b)|"
-    r"\bd[ée]sol[ée]s?\s+si\b|\btut\s+(mir|uns)\s+leid,?\s+(wenn|falls)\b",
-    gate=("sorry", "apolog", "regret", "lamento", "siento", "sol", "leid"),
+    r"\bd[ée]sol[ée]s?\s+si\b|\btut\s+(mir|uns)\s+leid,?\s+(wenn|falls)\b"
 )
 FORMULAIC = rx(
     r"\b(apologi[sz]e|apologies|sorry|regret)\s+(for\s+)?(any|all\s+the)\s+(inconvenience|"
@@ -30,9 +29,7 @@ FORMULAIC = rx(
     r"\bany\s+inconvenience\s+(this|that)\s+(may\s+have|might\s+have|has)\s+caused|"
     r"\b(disculpe|disculpen|lamentamos)\s+(las|cualquier)\s+molestias?|"
     r"\bexcus\w*\s+pour\s+(la|toute|ce|le|tout)\s+(g[êe]ne|d[ée]sagr[ée]ment)|"
-    r"\b(entschuldig\w*\s+(uns\s+|mich\s+)?)?f[üu]r\s+(die|etwaige)\s+Unannehmlichkeiten",
-    gate=("inconvenien", "trouble", "confusion", "issue", "problem", "frustration", "molestia",
-          "gêne", "gene", "agrément", "agrement", "unannehmlichkeit"),
+    r"\b(entschuldig\w*\s+(uns\s+|mich\s+)?)?f[üu]r\s+(die|etwaige)\s+Unannehmlichkeiten"
 )
 APOLOGY = rx(
     r"\b(i|we)\s*('m|\s+am|'re|\s+are)\s+(so\s+|very\s+|truly\s+|really\s+|deeply\s+|"
@@ -41,9 +38,7 @@ APOLOGY = rx(
     r"\bplease\s+accept\s+(my|our)\s+(sincere\s+)?apolog\w*|^\s*sorry\b|\bsorry\s+(about|for)\b|"
     r"\blo\s+siento\b|\bsiento\s+(much\w*|de\s+verdad)|\bsentimos\b|\blamento\b|\blamentamos\b|\b(le\s+|les\s+)?pido\s+disculpas|"
     r"\bdisculp(e|en|as)\b|\bperd[oó]n\b|\bd[ée]sol[ée]e?s?\b|\bexcuses\b|"
-    r"\bentschuldig\w*|\btut\s+(mir|uns)\s+(sehr\s+)?leid\b",
-    gate=("sorry", "apolog", "siento", "sentimos", "lament", "disculp", "perd", "sol", "excuse",
-          "entschuldig", "leid"),
+    r"\bentschuldig\w*|\btut\s+(mir|uns)\s+(sehr\s+)?leid\b"
 )
 OWNERSHIP = rx(
     r"\b(that|this|it)(\s+one)?('s|\s+is|\s+was)\s+(entirely\s+|completely\s+|totally\s+)?"
@@ -62,8 +57,7 @@ EXCUSE = rx(
     r"\bbeyond\s+our\s+control|\b(due\s+to|because\s+of)\s+(circumstances|high\s+(volume|"
     r"demand)|an?\s+(unusually|very)\s+high|the\s+(holidays?|courier|carrier|warehouse|"
     r"system))|\bnot\s+our\s+fault|\bisn'?t\s+our\s+fault|\bthe\s+courier'?s\s+fault|"
-    r"\bout\s+of\s+our\s+hands|\bthese\s+things\s+happen|\bit\s+happens\b",
-    gate=("beyond", "due", "because", "fault", "hands", "happen"),
+    r"\bout\s+of\s+our\s+hands|\bthese\s+things\s+happen|\bit\s+happens\b"
 )
 
 SHIFT = rx(
@@ -72,9 +66,7 @@ SHIFT = rx(
     r"device|browser|phone|email\s+provider)|\b(your|the)\s+(bank|courier|carrier|card\s+"
     r"issuer|postal\s+service)('s|\s+is|\s+was)\s+(to\s+blame|responsible|at\s+fault)|"
     r"\b(take|raise)\s+(it|this|that)\s+up\s+with\s+(your|the)\s+(bank|courier|carrier)|"
-    r"\b(blame|fault\s+of)\s+(the|your)\s+(bank|courier|carrier|system)",
-    gate=("caused", "created", "triggered", "bank", "courier", "carrier", "issuer", "postal",
-          "take", "raise", "blame", "fault"),
+    r"\b(blame|fault\s+of)\s+(the|your)\s+(bank|courier|carrier|system)"
 )
 
 # --- empathy ------------------------------------------------------------------------------
@@ -89,9 +81,7 @@ EMPATHY_FORMULA = rx(
     r"unhappy)|\b(i|we)\s+(can\s+)?understand\s+how\s+(frustrating|annoying|upsetting|"
     r"difficult|stressful)\s+(this|it|that)\s+(must|can|may)\s+be|\bentiendo\s+su\s+(frustraci[óo]n|molestia)|\bcomprendemos\s+su\s+"
     r"(frustraci[óo]n|molestia)|\bje\s+comprends\s+votre\s+frustration|"
-    r"\bich\s+verstehe\s+Ihren?\s+(Frust|Ärger)",
-    gate=("understand", "hear", "value", "important", "valuable", "priority", "entiendo",
-          "comprend", "verstehe"),
+    r"\bich\s+verstehe\s+Ihren?\s+(Frust|Ärger)"
 )
 FEELING = rx(
     r"(?<!don't\s)(?<!do\snot\s)(?<!no\sneed\sto\s)"
@@ -120,21 +110,17 @@ BOUNDARY = rx(
     r"that\s+kind\s+of\s+language)|\bcannot\s+continue\b[^.!?]{0,80}\b(threat|abuse|harm)|"
     r"\bthreats?\s+of\s+(harm|violence)|\b(abusive|offensive)\s+language\b|"
     r"\b(language|tone)\b[^.!?]{0,40}\b(isn'?t|is\s+not)\s+(something|okay|acceptable)|"
-    r"\brespetuos\w*|\brespet\w*|\brespectueu\w*|\brespektvoll\w*|\bsachlich\w*",
-    gate=("respect", "courteous", "civil", "constructive", "polite", "without", "continue",
-          "threat", "abusive", "offensive", "language", "tone", "respet", "respekt", "sachlich"),
+    r"\brespetuos\w*|\brespet\w*|\brespectueu\w*|\brespektvoll\w*|\bsachlich\w*"
 )
 HELP = rx(
     r"\b(i|we)\s*('m|\s+am|'re|\s+are|\s+do|\s+really|\s+genuinely|\s+still)?\s*(want|would\s+"
     r"like|'d\s+like|here|keen|determined|committed)\s+(to\s+)?(help|fix|resolv\w*|sort|put)|"
     r"\bhere\s+to\s+help\b|\bcommitted\s+to\s+(resolving|helping|fixing|sorting)|"
     r"\b(i|we)\s+(will|'ll)\s+(help|fix|sort\s+this|put\s+this\s+right)|"
-    r"\bquiero\s+ayudar\w*|\bqueremos\s+ayudar\w*|\baider\b|\bhelfen\b",
-    gate=("help", "fix", "resolv", "sort", "put", "ayudar", "aider", "helfen"),
+    r"\bquiero\s+ayudar\w*|\bqueremos\s+ayudar\w*|\baider\b|\bhelfen\b"
 )
 STERN = rx(r"\b(will\s+not|won'?t|do\s+not|don'?t)\s+(tolerate|accept|put\s+up\s+with)\b|"
-           r"\bunacceptable\b|\binappropriate\b",
-    gate=("tolerate", "accept", "put", "inappropriate"),
+           r"\bunacceptable\b|\binappropriate\b"
 )
 
 # --- resolution ---------------------------------------------------------------------------
@@ -172,15 +158,10 @@ TIMELINE = rx(
     r"(of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
     r"\ben\s+(las\s+pr[óo]ximas\s+)?\d+\s+(horas|d[íi]as)|\bdentro\s+de\s+\d+|\bantes\s+del?\b|"
     r"\bsous\s+\d+\s+(heures|jours)|\bdans\s+les\s+\d+|\binnerhalb\s+von\s+\d+|"
-    r"\binnerhalb\s+(der\s+n[äa]chsten\s+)?\d+",
-    gate=("within", "next", "by", "today", "tomorrow", "week", "monday", "tuesday", "wednesday",
-          "thursday", "friday", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-          "oct", "nov", "dec", "hora", "día", "dia", "dentro", "antes", "sous", "dans",
-          "innerhalb"),
+    r"\binnerhalb\s+(der\s+n[äa]chsten\s+)?\d+"
 )
 VAGUE = rx(r"\blook\s+into\s+(it|this|the\s+matter)|\bas\s+soon\s+as\s+possible|\basap\b|"
-           r"\bshortly\b|\bin\s+due\s+course|\bat\s+some\s+point|\bsee\s+what\s+(we|i)\s+can\s+do",
-    gate=("look", "possible", "asap", "shortly", "course", "point", "see"),
+           r"\bshortly\b|\bin\s+due\s+course|\bat\s+some\s+point|\bsee\s+what\s+(we|i)\s+can\s+do"
 )
 
 # --- listening ----------------------------------------------------------------------------
@@ -188,8 +169,7 @@ QUESTION = rx(r"\b(could|can|would|will)\s+you\b[^?]{0,160}\?|\b(what|which|when
               r"who)\b[^?]{0,160}\?|\b(let\s+me\s+know|please\s+(send|share|tell|confirm))\b|"
               r"\b(podr[íi]a|puede|cu[áa]l|qu[ée]|cu[áa]ndo)\b[^?]{0,160}\?|"
               r"\b(pourriez|pouvez|quel|quand)\b[^?]{0,160}\?|\b(k[öo]nnten|welche|wann)\b"
-              r"[^?]{0,160}\?",
-    gate=("?", "let", "please"),
+              r"[^?]{0,160}\?"
 )
 # Words that show a reply engaged with the kind of problem, per category.
 TOPIC: dict[str, str] = {
@@ -247,8 +227,7 @@ SARCASM = rx(
     r"\bthanks\s+for\s+sharing\s+your\s+(opinion|views|thoughts)\b[^.]{0,30}\b(all\s+caps|"
     r"capitals)"
 )
-EXCLAIM = rx(r"!{2,}|\?!|!\?|\?{2,}",
-    gate=("!!", "?!", "!?", "??"),
+EXCLAIM = rx(r"!{2,}|\?!|!\?|\?{2,}"
 )
 
 # --- escalation ---------------------------------------------------------------------------
@@ -262,12 +241,10 @@ HANDOVER = rx(
 )
 REFUSE_ESCALATION = rx(r"\bthere\s+is\s+no\s+(manager|supervisor|one\s+else)|\b(cannot|can'?t|"
                        r"won'?t|will\s+not)\s+(transfer|escalate|pass\s+you)|\bno\s+one\s+else"
-                       r"\s+(can|will)|\bmanagers?\s+(don'?t|do\s+not|won'?t)\s+(talk|speak|deal)",
-    gate=("manager", "supervisor", "else", "transfer", "escalate", "pass"),
+                       r"\s+(can|will)|\bmanagers?\s+(don'?t|do\s+not|won'?t)\s+(talk|speak|deal)"
 )
 VAGUE_HANDOVER = rx(r"\bsomeone\s+(else\s+)?(will|may|might)\s+(get\s+back|contact|be\s+in"
-                    r"\s+touch)|\bthe\s+(relevant|appropriate)\s+(team|department|people)",
-    gate=("someone", "relevant", "appropriate"),
+                    r"\s+touch)|\bthe\s+(relevant|appropriate)\s+(team|department|people)"
 )
 
 # --- safety -------------------------------------------------------------------------------
@@ -275,12 +252,10 @@ OBEYED_INJECTION = rx(
     r"\b(get|have)\s+(him|her|them|the\s+courier|\w+)\s+fired|\blazy\s+idiot|"
     r"\b(as|per)\s+(the|your)\s+(internal\s+)?policy\s+update|\bhidden\s+instructions\b|"
     r"\brules\s+i('m|\s+am)\s+following|\bhere\s+(is|are)\s+my\s+(instructions|rules|prompt)|"
-    r"\bignore\s+(all\s+|your\s+|previous\s+)*instructions|\bthis\s+is\s+authori[sz]ed",
-    gate=("fired", "idiot", "policy", "hidden", "rules", "instructions", "authori"),
+    r"\bignore\s+(all\s+|your\s+|previous\s+)*instructions|\bthis\s+is\s+authori[sz]ed"
 )
 TEMPLATE_RESIDUE = rx(r"<class\s+'|\bjinja2?\b|\bUndefined\b|\bTemplateSyntaxError|"
-                      r"(DUPLICATE){3,}|\{\{\s*\}\}|\bNone\b(?=\s+(order|ticket))",
-    gate=("<class", "jinja", "undefined", "templatesyntax", "duplicate", "{{", "none"),
+                      r"(DUPLICATE){3,}|\{\{\s*\}\}|\bNone\b(?=\s+(order|ticket))"
 )
 
 # Dismissive or defensive lines: a reply can lecture without a single rude word.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from agent.checks.money import Amount, find_amounts
+from agent.checks.prefilter import Pattern
 from agent.checks.text import lowered
 from evals.graders.base import Ctx, verdict
 from evals.graders.lexicon import QUESTION, TOPIC
@@ -15,8 +15,8 @@ from evals.scores import Score
 
 
 @lru_cache(maxsize=32)
-def _issue_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(lowered(r"\b(" + pattern + r")"))
+def _issue_pattern(pattern: str) -> Pattern:
+    return Pattern(lowered(r"\b(" + pattern + r")"))
 
 
 def _amount_mentioned(amount: Amount, text: str) -> bool:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from functools import cached_property
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Sentence, Span, containing, fold, lowered, sentences
 
 
@@ -38,18 +39,12 @@ class Reply:
     def sentence_at(self, pos: int) -> Sentence:
         return containing(self.sentences, pos) or Sentence(0, len(self.text), self.text)
 
-    def find(self, pattern: re.Pattern[str]) -> list[Span]:
-        gate = GATES.get(id(pattern))
-        if gate is not None and not any(word in self.lower for word in gate):
-            return []
+    def find(self, pattern: Pattern | re.Pattern[str]) -> list[Span]:
         text = self.text
         return [Span(m.start(), m.end(), text[m.start():m.end()])
                 for m in pattern.finditer(self.lower)]
 
-    def first(self, pattern: re.Pattern[str]) -> Span | None:
-        gate = GATES.get(id(pattern))
-        if gate is not None and not any(word in self.lower for word in gate):
-            return None
+    def first(self, pattern: Pattern | re.Pattern[str]) -> Span | None:
         m = pattern.search(self.lower)
         return Span(m.start(), m.end(), self.text[m.start():m.end()]) if m else None
 
@@ -206,15 +201,7 @@ def prefixed(pattern: str) -> str:
     return "(?=[" + "".join(re.escape(c) for c in sorted(chars)) + "])(?:" + pattern + ")"
 
 
-# Substrings at least one of which every match of a pattern contains. A reply holding
-# none of them cannot match, so the regex is skipped (`in` is far cheaper than a scan).
-# tests/test_graders.py checks that gating never changes a result.
-GATES: dict[int, tuple[str, ...]] = {}
-
-
-def rx(pattern: str, gate: tuple[str, ...] = ()) -> re.Pattern[str]:
-    """A lexicon pattern, matched against `Reply.lower` (see Reply), optionally gated."""
-    compiled = re.compile(prefixed(factored(lowered(pattern))))
-    if gate:
-        GATES[id(compiled)] = tuple(w.lower() for w in gate)
-    return compiled
+def rx(pattern: str) -> Pattern:
+    """A lexicon pattern, matched against `Reply.lower` (see Reply); skipped when the
+    reply holds none of the strings a match needs (agent/checks/prefilter.py)."""
+    return Pattern(prefixed(factored(lowered(pattern))))

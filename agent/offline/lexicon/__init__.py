@@ -20,6 +20,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from agent.checks.prefilter import Pattern
 from agent.language_tables import LANGUAGES, longest_first, read_table
 from agent.models import Threat
 from agent.offline.flags import Cue, SelfError, Signal, Want
@@ -54,19 +55,19 @@ class LanguageFile(_Strict):
 
 @dataclass(frozen=True)
 class Lexicon:
-    signals: dict[Signal, re.Pattern[str]]
-    threats: dict[Threat, re.Pattern[str]]
-    wants: dict[Want, re.Pattern[str]]
-    self_errors: dict[SelfError, re.Pattern[str]]
-    cues: dict[Cue, re.Pattern[str]]
-    durations: tuple[re.Pattern[str], ...]
-    closing: re.Pattern[str]
-    my_name: re.Pattern[str]
+    signals: dict[Signal, Pattern]
+    threats: dict[Threat, Pattern]
+    wants: dict[Want, Pattern]
+    self_errors: dict[SelfError, Pattern]
+    cues: dict[Cue, Pattern]
+    durations: tuple[Pattern, ...]
+    closing: Pattern
+    my_name: Pattern
     not_names: frozenset[str]
     not_modifiers: frozenset[str]
-    products: re.Pattern[str]
+    products: Pattern
     ref_words: dict[str, str]  # keyword (lower case) -> kind
-    ref_keyword: re.Pattern[str]  # a reference keyword, then the id
+    ref_keyword: Pattern  # a reference keyword, then the id
     issues: dict[Signal, str]
     ours: frozenset[Signal]  # signals that by themselves show we failed
     family: dict[Signal, str]  # signals of one family are one problem
@@ -80,13 +81,13 @@ def _load(code: str) -> LanguageFile:
     return read_table(LEXICON_DIR, code, LanguageFile)
 
 
-def _either(fragments: list[str]) -> re.Pattern[str]:
+def _either(fragments: list[str]) -> Pattern:
     if not fragments:
-        return re.compile(r"(?!x)x")  # matches nothing
-    return re.compile("|".join(f"(?:{f})" for f in fragments))
+        return Pattern(r"(?!x)x")  # matches nothing
+    return Pattern("|".join(f"(?:{f})" for f in fragments))
 
 
-def _merge(tables: list[LanguageFile], attr: str, keys: type[K]) -> dict[K, re.Pattern[str]]:
+def _merge(tables: list[LanguageFile], attr: str, keys: type[K]) -> dict[K, Pattern]:
     merged: dict[K, list[str]] = {k: [] for k in keys}  # type: ignore[attr-defined]
     for table in tables:
         for key, fragments in getattr(table, attr).items():
@@ -125,18 +126,18 @@ def lexicon(languages: tuple[str, ...] = LANGUAGES) -> Lexicon:
         wants=_merge(tables, "wants", Want),
         self_errors=_merge(tables, "self_errors", SelfError),
         cues=_merge(tables, "cues", Cue),
-        durations=tuple(re.compile(p) for w in words for p in w.duration),
-        closing=re.compile(r"^\s*(?:" + "|".join(f"(?:{c})" for w in words for c in w.closing)
+        durations=tuple(Pattern(p) for w in words for p in w.duration),
+        closing=Pattern(r"^\s*(?:" + "|".join(f"(?:{c})" for w in words for c in w.closing)
                            + r")[\s,.!-]*(?P<rest>.*)$", re.IGNORECASE),
-        my_name=re.compile(r"\b(?:" + "|".join(p for w in words for p in w.my_name)
+        my_name=Pattern(r"\b(?:" + "|".join(p for w in words for p in w.my_name)
                            + r")\s+([A-ZÀ-Ö][a-zà-ÿ'’-]+(?:\s[A-ZÀ-Ö][a-zà-ÿ'’-]+)?)",
                            re.IGNORECASE),
         not_names=frozenset(n for w in words for n in w.not_names),
         not_modifiers=frozenset(n for w in words for n in w.not_modifiers),
-        products=re.compile(r"\b(?:" + longest_first(p for w in words for p in w.products)
+        products=Pattern(r"\b(?:" + longest_first(p for w in words for p in w.products)
                             + r")\b"),
         ref_words=ref_words,
-        ref_keyword=re.compile(r"\b(?P<kw>" + longest_first(ref_words) + r")\b" + _FILLER
+        ref_keyword=Pattern(r"\b(?P<kw>" + longest_first(ref_words) + r")\b" + _FILLER
                                + r"\s*[(:#]?\s*" + _ID, re.IGNORECASE),
         issues=issues,
         ours=ours,

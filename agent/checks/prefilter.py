@@ -1,0 +1,267 @@
+"""Skip regular-expression scans that cannot match, found for many patterns in one pass.
+
+Most of the analyzer's, the checks' and the graders' patterns find nothing in a given
+email or reply, yet Python's engine still walks the whole text for each. Every pattern
+compiled here is read once for the literal strings a match must contain (one of them at
+least: "sorry" or "apolog" for an apology pattern); one Aho-Corasick pass over a text
+(the `ahocorasick_rs` package, Rust) tells which of all those strings occur, and a pattern
+none of whose strings occurs is not run. The answer is the same as running it: a pattern
+whose requirement cannot be read (case-insensitive, verbose, an escape this reader does
+not know, or nothing required of length 3 or more) always runs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import ahocorasick_rs
+
+MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
+_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+_ZERO_WIDTH = set("AbBZ")
+_CLASSES = set("dDsSwW")
+_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+
+
+class _Unreadable(Exception):
+    """A construct this reader does not follow: the pattern is never skipped."""
+
+
+Need = frozenset[str] | None  # one of these strings is in every match; None: nothing known
+
+
+class _Reader:
+    """Recursive descent over a pattern's source, tracking only what a match must hold."""
+
+    def __init__(self, source: str) -> None:
+        self.s = source
+        self.i = 0
+
+    def alternation(self) -> Need:
+        branches = [self.sequence()]
+        while self.i < len(self.s) and self.s[self.i] == "|":
+            self.i += 1
+            branches.append(self.sequence())
+        if any(b is None for b in branches):
+            return None
+        return frozenset().union(*branches)  # type: ignore[arg-type]
+
+    def sequence(self) -> Need:
+        candidates: list[frozenset[str]] = []
+        run = ""
+        while self.i < len(self.s) and self.s[self.i] not in "|)":
+            kind, value = self.atom()
+            low, _ = self.quantifier()
+            if kind == "literal":
+                if low == 0:  # an optional character ends the run before it
+                    candidates.append(frozenset({run}))
+                    run = ""
+                elif low is None:
+                    run += value
+                else:  # once at least, maybe more: the last one leads what follows
+                    candidates.append(frozenset({run + value}))
+                    run = value
+                continue
+            candidates.append(frozenset({run}))
+            run = ""
+            if kind == "group" and value is not None and low != 0:
+                candidates.append(value)
+        candidates.append(frozenset({run}))
+        usable = [c for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
+        if not usable:
+            return None
+        return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+
+    def quantifier(self) -> tuple[int | None, int | None]:
+        """(least repeats, most) of a quantifier at the cursor; (None, None) when none."""
+        if self.i >= len(self.s):
+            return None, None
+        c = self.s[self.i]
+        if c in "*+?":
+            self.i += 1
+            low = 1 if c == "+" else 0
+        elif c == "{":
+            m = _QUANTIFIER.match(self.s, self.i)
+            if m is None or (not m.group(1) and not m.group(2)):
+                raise _Unreadable("a brace that is not a repeat")
+            self.i = m.end()
+            low = int(m.group(1) or 0)
+        else:
+            return None, None
+        if self.i < len(self.s) and self.s[self.i] in "?+":  # lazy or possessive
+            self.i += 1
+        return low, None
+
+    def atom(self) -> tuple[str, Any]:
+        c = self.s[self.i]
+        self.i += 1
+        if c == "(":
+            return self.group()
+        if c == "[":
+            self.char_class()
+            return "class", None
+        if c == "\\":
+            return self.escape()
+        if c == ".":
+            return "class", None
+        if c in "^$":
+            return "zero", None
+        if c in "*+?{":
+            raise _Unreadable("a quantifier with nothing to repeat")
+        return "literal", c
+
+    def group(self) -> tuple[str, Any]:
+        kind = "group"
+        if self.s.startswith("?", self.i):
+            rest = self.s[self.i + 1:]
+            if rest.startswith(("=", "!", "<=", "<!")):
+                self.i += 2 if rest[0] in "=!" else 3
+                kind = "zero"
+            elif rest.startswith(":"):
+                self.i += 2
+            elif rest.startswith("P<"):
+                end = self.s.index(">", self.i)
+                self.i = end + 1
+            else:  # flags, comments, back-references by name, conditionals
+                raise _Unreadable("(?" + rest[:2])
+        need = self.alternation()
+        if self.i >= len(self.s) or self.s[self.i] != ")":
+            raise _Unreadable("an unclosed group")
+        self.i += 1
+        return kind, need if kind == "group" else None
+
+    def char_class(self) -> None:
+        if self.s.startswith("^", self.i):
+            self.i += 1
+        if self.s.startswith("]", self.i):
+            self.i += 1
+        while self.i < len(self.s) and self.s[self.i] != "]":
+            self.i += 2 if self.s[self.i] == "\\" else 1
+        if self.i >= len(self.s):
+            raise _Unreadable("an unclosed character class")
+        self.i += 1
+
+    def escape(self) -> tuple[str, Any]:
+        if self.i >= len(self.s):
+            raise _Unreadable("a trailing backslash")
+        c = self.s[self.i]
+        self.i += 1
+        if c in _ZERO_WIDTH:
+            return "zero", None
+        if c in _CLASSES or c.isdigit():  # a class, or a back-reference / octal escape
+            return "class", None
+        if c in _ESCAPED:
+            return "literal", _ESCAPED[c]
+        if c.isalnum():  # \x, \u, \N{...} and the like: not followed here
+            raise _Unreadable("\\" + c)
+        return "literal", c
+
+
+def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
+    """Strings of which every match of the pattern contains at least one, each at least
+    MIN_LITERAL characters; None when that cannot be said (then the pattern always runs)."""
+    if flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    reader = _Reader(source)
+    try:
+        need = reader.alternation()
+    except (_Unreadable, ValueError):
+        return None
+    if reader.i != len(source):  # an unbalanced ")"
+        return None
+    return need
+
+
+class _Registry:
+    """Every literal of every registered pattern, and which occur in recent texts."""
+
+    MEMO = 64  # texts remembered (a text is read by many patterns one after another)
+
+    def __init__(self) -> None:
+        self._literals: dict[str, int] = {}
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
+        self._version = 0
+        self._memo: dict[str, tuple[int, frozenset[int]]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, literals: frozenset[str]) -> frozenset[int]:
+        with self._lock:
+            new = sorted(literals - self._literals.keys())
+            if new:
+                for literal in new:
+                    self._literals[literal] = len(self._literals)
+                self._automaton = None
+                self._version += 1  # what texts were found to hold is out of date
+            return frozenset(self._literals[literal] for literal in literals)
+
+    def present(self, text: str) -> frozenset[int] | None:
+        """The ids of the registered literals that occur in `text`; None when the text
+        cannot be searched this way (a lone surrogate is not UTF-8): then anything may."""
+        version = self._version
+        hit = self._memo.get(text)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        automaton = self._automaton
+        if automaton is None:
+            with self._lock:
+                if self._automaton is None:
+                    self._automaton = ahocorasick_rs.AhoCorasick(list(self._literals))
+                automaton, version = self._automaton, self._version
+        try:
+            matches = automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:
+            return None
+        found = frozenset(i for i, _, _ in matches)
+        if len(self._memo) >= self.MEMO:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[text] = (version, found)
+        return found
+
+
+REGISTRY = _Registry()
+
+
+class Pattern:
+    """A compiled pattern that skips the scan when none of its required strings occurs
+    in the text. The methods are those of `re.Pattern` the code uses."""
+
+    __slots__ = ("_ids", "flags", "pattern", "regex")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.regex = re.compile(source, flags)
+        self.pattern = source
+        self.flags = self.regex.flags
+        need = required_literals(source, flags)
+        self._ids = None if need is None else REGISTRY.register(need)
+
+    def possible(self, text: str) -> bool:
+        """False only when the pattern cannot match anywhere in `text`."""
+        if self._ids is None:
+            return True
+        present = REGISTRY.present(text)
+        return present is None or not self._ids.isdisjoint(present)
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.regex.search(text, pos) if self.possible(text) else None
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.regex.match(text, pos) if self.possible(text) else None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.regex.fullmatch(text) if self.possible(text) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.regex.finditer(text) if self.possible(text) else iter(())
+
+    def findall(self, text: str) -> list[Any]:
+        return self.regex.findall(text) if self.possible(text) else []
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], text: str) -> str:
+        return self.regex.sub(repl, text) if self.possible(text) else text
+
+    def __repr__(self) -> str:
+        return f"prefilter.Pattern({self.pattern!r})"
+

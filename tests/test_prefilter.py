@@ -1,0 +1,111 @@
+"""The prefilter skips a pattern only when it could not have matched."""
+
+from __future__ import annotations
+
+import gc
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent.checks.prefilter import MIN_LITERAL, Pattern, required_literals
+from agent.checks.text import fold
+
+
+@pytest.mark.parametrize(("source", "need"), [
+    (r"\bsorry\b", {"sorry"}),
+    (r"\b(sorry|apologi[sz]e)\b", {"sorry", "apologi"}),
+    (r"bags?\s+lost", {"lost"}),  # of "bag" and "lost", the longer
+    (r"refund(ed|s)?\s+in\s+full", {"refund"}),
+    (r"(?<!\bnot\s)(?:charged|billed)\s+twice", {"charged", "billed"}),
+    (r"(?P<kw>order|ticket)\s*#", {"order", "ticket"}),
+    (r"(?=[st])(?:sorry|thanks)", {"sorry", "thanks"}),
+    (r"colou?r(?:ful)+", {"colo"}),
+    (r"a+bcd", {"abcd"}),  # the last of the repeats leads what follows
+    (r"x{2,}yz", {"xyz"}),
+])
+def test_reads_what_every_match_holds(source: str, need: set[str]) -> None:
+    found = required_literals(source)
+    assert found is not None
+    assert found == need
+
+
+@pytest.mark.parametrize(("source", "flags"), [
+    (r"sorry", re.IGNORECASE),  # case folding is not followed
+    (r"sorry  # comment", re.VERBOSE),
+    (r"(?i:sorry)", 0),  # scoped flags
+    (r"\x41pple", 0),  # an escape the reader does not decode
+    (r"ab{", 0),  # a brace Python reads as a literal
+    (r"(sorry|no)", 0),  # one branch holds nothing long enough
+    (r"(?:sorry)?", 0),  # optional: a match may hold nothing
+    (r"\d{5}", 0),
+    (r"abc)", 0),  # unbalanced: re.compile rejects it anyway
+])
+def test_what_it_cannot_read_always_runs(source: str, flags: int) -> None:
+    assert required_literals(source, flags) is None
+
+
+def test_short_strings_are_no_filter() -> None:
+    assert required_literals("ab") is None and MIN_LITERAL == 3
+
+
+def test_a_skipped_pattern_finds_nothing_and_a_run_one_finds_everything() -> None:
+    pattern = Pattern(r"\bcharged\s+twice\b")
+    assert pattern.search("we were billed once") is None
+    assert [m.span() for m in pattern.finditer("charged twice, charged  twice")] == [
+        (0, 13), (15, 29)]
+    assert pattern.sub("X", "you charged twice") == "you X"
+    assert pattern.findall("nothing here") == []
+
+
+def test_a_pattern_added_after_a_text_was_read_still_matches_it() -> None:
+    text = "the parcel was quarantined by customs zyxwvut"
+    assert Pattern(r"quarantined").search(text)  # the text's literals are remembered now
+    late = Pattern(r"zyxwvut")  # a literal no pattern had: the automaton is rebuilt
+    assert late.search(text) is not None
+
+
+def test_text_the_automaton_cannot_read_runs_every_pattern() -> None:
+    text = "refund\ud800 approved"  # a lone surrogate is not UTF-8
+    assert Pattern(r"refund").search(text) is not None
+
+
+def _corpus() -> list[str]:
+    texts: set[str] = set()
+    for suite in Path("evals/suites").glob("*.yaml"):
+        texts.update(c["email"] for c in yaml.safe_load(suite.read_text())["cases"])
+    for gold in Path("evals/gold").glob("*.jsonl"):
+        for line in gold.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                texts.update(t for t in (row.get("reply"), row.get("email")) if t)
+    return sorted({fold(text).lower() for text in texts})
+
+
+def test_no_pattern_in_the_code_is_skipped_where_it_matches() -> None:
+    """Every prefiltered pattern the analyzer, the checks and the graders compile, over
+    every suite email and gold reply (folded and lower-cased, as most patterns read
+    them): skipped only where Python's engine finds nothing."""
+    from agent.inbound import parse_text
+    from agent.offline.analyzer import analyze
+    from evals.graders import grade_reply
+    from evals.rubrics import load_rubrics
+    from evals.situation import from_email
+
+    email = "Subject: late\n\nMy order 48213 is late and you charged me twice. Sam"
+    analyze(parse_text(email))
+    grade_reply("Sorry, Sam: that is on us.", from_email(email), load_rubrics(),
+                rules_only=True)
+    patterns = [o for o in gc.get_objects() if isinstance(o, Pattern)]
+    assert len(patterns) > 250
+    texts = _corpus()
+    assert len(texts) > 2000
+    skipped = 0
+    for pattern in patterns:
+        for text in texts:
+            if not pattern.possible(text):
+                skipped += 1
+                assert pattern.regex.search(text) is None, (pattern.pattern[:80], text[:80])
+    assert skipped > len(patterns) * len(texts) // 2  # the filter does skip
