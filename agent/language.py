@@ -59,7 +59,7 @@ def _model() -> Any:
 def detect(text: str) -> Detection:
     """The language of `text` with the model's confidence."""
     sample = " ".join(_NOISE.sub(" ", text[:4000]).split())
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = sum(map(str.isalpha, sample))
     if letters == 0:
         return Detection(FALLBACK, 0.0, 0)
     ranked = [(str(r["lang"]).split("-")[0], float(r["score"]))

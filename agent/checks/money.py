@@ -123,12 +123,14 @@ def _spelled_value(words: str) -> float:
     return float(total + current)
 
 
-def find_amounts(text: str) -> list[Amount]:
-    """Every amount of money in `text` (folded first), in order of appearance."""
+@lru_cache(maxsize=1024)
+def find_amounts(text: str) -> tuple[Amount, ...]:
+    """Every amount of money in `text` (folded first), in order of appearance. Cached:
+    the guard, the policy check and the listening grader all read the same texts."""
     folded = fold(text)
     numeric, spelled = _patterns()
     if not _MAYBE_MONEY.search(folded) and not _currency_word().search(folded):
-        return []  # no figure, no currency sign, code or word: nothing to read
+        return ()  # no figure, no currency sign, code or word: nothing to read
     found: list[Amount] = []
     for m in numeric.finditer(folded):
         num = m.group("num") or m.group("num2")
@@ -151,7 +153,7 @@ def find_amounts(text: str) -> list[Amount]:
         if value > 0:
             found.append(Amount(Span(m.start(), m.end(), folded[m.start():m.end()].strip()),
                                 value, _currency(m.group("post"))))
-    return sorted(found, key=lambda a: a.span.start)
+    return tuple(sorted(found, key=lambda a: a.span.start))
 
 
 def find_acts(text: str) -> list[Act]:

@@ -183,8 +183,7 @@ class _Registry:
     def __init__(self) -> None:
         self._literals: dict[str, int] = {}
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
-        self._version = 0
-        self._memo: dict[str, tuple[int, frozenset[int]]] = {}
+        self._memo: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
 
     def register(self, literals: frozenset[str]) -> frozenset[int]:
@@ -193,31 +192,33 @@ class _Registry:
             if new:
                 for literal in new:
                     self._literals[literal] = len(self._literals)
+                # The automaton first, then the memo: a reader that still holds the old
+                # memo writes only into it; one that sees the new memo sees no automaton.
                 self._automaton = None
-                self._version += 1  # what texts were found to hold is out of date
+                self._memo = {}
             return frozenset(self._literals[literal] for literal in literals)
 
     def present(self, text: str) -> frozenset[int] | None:
         """The ids of the registered literals that occur in `text`; None when the text
         cannot be searched this way (a lone surrogate is not UTF-8): then anything may."""
-        version = self._version
-        hit = self._memo.get(text)
-        if hit is not None and hit[0] == version:
-            return hit[1]
+        memo = self._memo
+        found = memo.get(text)
+        if found is not None:
+            return found
         automaton = self._automaton
         if automaton is None:
             with self._lock:
                 if self._automaton is None:
                     self._automaton = ahocorasick_rs.AhoCorasick(list(self._literals))
-                automaton, version = self._automaton, self._version
+                automaton = self._automaton
         try:
             matches = automaton.find_matches_as_indexes(text, overlapping=True)
         except UnicodeEncodeError:
             return None
         found = frozenset(i for i, _, _ in matches)
-        if len(self._memo) >= self.MEMO:
-            self._memo.pop(next(iter(self._memo)))
-        self._memo[text] = (version, found)
+        if len(memo) >= self.MEMO:
+            memo.pop(next(iter(memo)), None)
+        memo[text] = found
         return found
 
 
@@ -239,10 +240,11 @@ class Pattern:
 
     def possible(self, text: str) -> bool:
         """False only when the pattern cannot match anywhere in `text`."""
-        if self._ids is None:
+        ids = self._ids
+        if ids is None:
             return True
         present = REGISTRY.present(text)
-        return present is None or not self._ids.isdisjoint(present)
+        return present is None or not ids.isdisjoint(present)
 
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
         return self.regex.search(text, pos) if self.possible(text) else None

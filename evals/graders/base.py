@@ -19,6 +19,8 @@ from evals.situation import Situation
 if TYPE_CHECKING:
     import numpy as np
 
+    from evals.graders.semantic import Reading
+
 
 @dataclass
 class Ctx:
@@ -50,6 +52,13 @@ class Ctx:
         from evals.graders.semantic import mean_vector
 
         return mean_vector(self.vectors)
+
+    @cached_property
+    def reading(self) -> Reading:
+        """Every head's leaning on the reply and each sentence's push (semantic.py)."""
+        from evals.graders.semantic import read
+
+        return read(self.vectors, self.reply_vector)
 
     @cached_property
     def tones(self) -> dict[str, tuple[float, str]]:

@@ -56,6 +56,7 @@ class Embedder:
 
     def __init__(self) -> None:
         self._model: Any = None
+        self._tokenizer: Any = None
         self._cache: dict[str, np.ndarray] = {}
 
     def _load(self) -> Any:
@@ -79,6 +80,12 @@ class Embedder:
             # The packaged tokenizer is only found when cache_dir is the package folder.
             self._model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
                                          disable_download=True)
+            from tokenizers import Tokenizer
+
+            # A copy that does not pad: WordLlama's own embed() pads every text of a batch
+            # to the longest one, so a short sentence cost as much as the batch's longest.
+            self._tokenizer = Tokenizer.from_str(self._model.tokenizer.to_str())
+            self._tokenizer.no_padding()
         return self._model
 
     def prefetch(self, texts: Iterable[str]) -> None:
@@ -88,8 +95,34 @@ class Embedder:
             return
         if len(self._cache) + len(todo) > _CACHE_LIMIT:
             self._cache.clear()
-        vectors = self._load().embed(todo, norm=True, batch_size=256)
-        self._cache.update(zip(todo, vectors, strict=True))
+        self._cache.update(zip(todo, self._embed(todo), strict=True))
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """WordLlama's sentence vector: the mean of the tokens' rows, unit length (a text
+        with no token is all zeros). Texts are embedded in groups of similar length, so
+        little padding is summed."""
+        import numpy as np
+
+        table = self._load().embedding
+        rows = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        for first in range(0, len(order), 128):
+            group = [i for i in order[first:first + 128] if rows[i]]
+            if not group:
+                continue
+            width = len(rows[group[-1]])
+            ids = np.zeros((len(group), width), dtype=np.int64)
+            mask = np.zeros((len(group), width), dtype=np.float32)
+            for j, i in enumerate(group):
+                ids[j, :len(rows[i])] = rows[i]
+                mask[j, :len(rows[i])] = 1.0
+            np.clip(ids, 0, table.shape[0] - 1, out=ids)
+            sums = np.sum(table[ids] * mask[..., None], axis=1, dtype=np.float32)
+            sums /= mask.sum(axis=1, keepdims=True)
+            sums /= np.linalg.norm(sums, axis=1, keepdims=True)
+            out[group] = sums
+        return out
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         import numpy as np
@@ -124,20 +157,54 @@ class Head:
     threshold: float
     meta: dict[str, Any]
 
-    def logit(self, x: np.ndarray) -> float:
-        return float(x @ self.weights + self.bias)
-
     def prob(self, x: np.ndarray) -> float:
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.logit(x)))))
+        """The probability for a whole feature vector x."""
+        return self.prob_at(float(x @ self.weights))
 
-    def carrier(self, sentences: list[str], vectors: np.ndarray, *, high: bool) -> str:
-        """The sentence whose vector pushes this head furthest up (or down)."""
+    def prob_at(self, weighted: float) -> float:
+        """The probability when w . x is already known."""
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, weighted + self.bias))))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the heads see of one reply, from two matrix products over every head at
+    once: each head's w . x over the reply's embedding, and each sentence's push."""
+
+    leaning: dict[str, float]  # head -> w . reply vector (the embedding part of w . x)
+    pushes: np.ndarray  # sentences x heads: w . sentence vector
+
+    def carrier(self, head: str, sentences: list[str], *, high: bool) -> str:
+        """The sentence whose vector pushes `head` furthest up (or down)."""
         if not sentences:
             return ""
-        push = vectors @ self.weights[:DIM]
         import numpy as np
 
+        push = self.pushes[:, _bank().index[head]]
         return sentences[int(np.argmax(push) if high else np.argmin(push))]
+
+
+@dataclass(frozen=True)
+class _Bank:
+    index: dict[str, int]  # head -> column
+    matrix: np.ndarray  # DIM x heads: every head's weights on the embedding
+
+
+@lru_cache(maxsize=1)
+def _bank() -> _Bank:
+    import numpy as np
+
+    heads = [h for n in (*RUBRIC_HEADS, *TONES) if (h := load_head(n)) is not None]
+    if not heads:
+        return _Bank({}, np.zeros((DIM, 0), dtype=np.float32))
+    return _Bank({h.name: i for i, h in enumerate(heads)},
+                 np.ascontiguousarray(np.stack([h.weights[:DIM] for h in heads], axis=1)))
+
+
+def read(vectors: np.ndarray, reply_vector: np.ndarray) -> Reading:
+    bank = _bank()
+    leaning = dict(zip(bank.index, (reply_vector @ bank.matrix).tolist(), strict=True))
+    return Reading(leaning, vectors @ bank.matrix)
 
 
 @lru_cache(maxsize=32)
@@ -165,9 +232,14 @@ def rubric_features(reply_vector: np.ndarray, rule_score: float, situation: Situ
     to fault): the one feature definition training and grading share."""
     import numpy as np
 
+    extra = np.asarray(rubric_extras(rule_score, situation), dtype=np.float32)
+    return np.concatenate([reply_vector, extra])
+
+
+def rubric_extras(rule_score: float, situation: Situation) -> list[float]:
+    """The features after the embedding: the rule score and who was at fault."""
     fault = situation.expected_fault
-    extra = [rule_score, float(fault == "ours"), float(fault == "theirs")]
-    return np.concatenate([reply_vector, np.asarray(extra, dtype=np.float32)])
+    return [rule_score, float(fault == "ours"), float(fault == "theirs")]
 
 
 def sentence_texts(ctx: Ctx) -> list[str]:
@@ -189,15 +261,14 @@ def tones(ctx: Ctx) -> dict[str, tuple[float, str]]:
         found = [span for pattern in patterns for span in reply_.find(pattern)]
         if found:
             out[tone] = (1.0, reply_.sentence_at(found[0].start).text)
-    vectors = ctx.vectors
-    reply = ctx.reply_vector
+    reading = ctx.reading
     for tone in TONES:
         head = load_head(tone)
         if head is None:
             continue
-        p = head.prob(reply)
+        p = head.prob_at(reading.leaning[tone])
         if p >= head.threshold and tone not in out:
-            out[tone] = (p, head.carrier(sentence_texts(ctx), vectors, high=True))
+            out[tone] = (p, reading.carrier(tone, sentence_texts(ctx), high=True))
     return out
 
 
@@ -214,11 +285,13 @@ def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
         return rule
     score, reason, evidence = rule.score, rule.reason, list(rule.evidence)
     if head is not None:
-        vectors = ctx.vectors
-        p = head.prob(rubric_features(ctx.reply_vector, rule.score, ctx.situation))
+        reading = ctx.reading
+        extras = rubric_extras(rule.score, ctx.situation)
+        p = head.prob_at(reading.leaning[head.name] + sum(
+            w * x for w, x in zip(head.weights[DIM:].tolist(), extras, strict=True)))
         # Map the head's decision point (0.5) onto the rubric's pass score.
         score = _rescale(p, rubric.pass_score)
-        sentence = head.carrier(sentence_texts(ctx), vectors, high=rubric.passes(score))
+        sentence = reading.carrier(head.name, sentence_texts(ctx), high=rubric.passes(score))
         leaning = "meets" if rubric.passes(score) else "falls short of"
         reason += f"; read as a whole it {leaning} the rubric ({p:.2f})"
         if sentence:
