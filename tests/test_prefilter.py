@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent.checks.prefilter import MIN_LITERAL, Pattern, required_literals
+from agent.checks.prefilter import MIN_LITERAL, Pattern, caseless_key, required_literals
 from agent.checks.text import fold
 
 
@@ -22,7 +22,8 @@ from agent.checks.text import fold
     (r"(?<!\bnot\s)(?:charged|billed)\s+twice", {"charged", "billed"}),
     (r"(?P<kw>order|ticket)\s*#", {"order", "ticket"}),
     (r"(?=[st])(?:sorry|thanks)", {"sorry", "thanks"}),
-    (r"colou?r(?:ful)+", {"colo"}),
+    (r"colou?r(?:ful)+", {"color", "colour"}),  # an optional letter: both ways
+    (r"\bok'?d\b", {"okd", "ok'd"}),
     (r"a+bcd", {"abcd"}),  # the last of the repeats leads what follows
     (r"x{2,}yz", {"xyz"}),
 ])
@@ -32,8 +33,36 @@ def test_reads_what_every_match_holds(source: str, need: set[str]) -> None:
     assert found == need
 
 
+@pytest.mark.parametrize(("source", "need"), [
+    (r"\bSorry\b", {"sorry"}),
+    (r"tel[eé]fono|teléfono", {"fono"}),  # cut at the accent: its case partner is not read
+    (r"m[oó]vil\b|handy", {"vil", "handy"}),
+])
+def test_a_caseless_pattern_needs_lower_case_ascii(source: str, need: set[str]) -> None:
+    assert required_literals(source, re.IGNORECASE) == need
+
+
+def test_the_caseless_key_holds_every_ascii_character_ignorecase_matches() -> None:
+    """Over every code point: whatever re.IGNORECASE lets stand for an ASCII character
+    is that character (lower case) in `caseless_key`."""
+    ascii_ = re.compile(r"[\x00-\x7f]", re.IGNORECASE)
+    for point in range(0x110000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        char = chr(point)
+        if ascii_.fullmatch(char):
+            key = caseless_key(char)
+            assert len(key) == 1 and key.isascii(), hex(point)
+            assert re.fullmatch(re.escape(key), char, re.IGNORECASE), hex(point)
+    assert {c for c in "İıſK" if ascii_.fullmatch(c)} == set("İıſK")  # the four are seen
+    for source, text in ((r"\bsafe\b", "ſafe"), (r"\bkeep\b", "\u212aeep"),
+                         (r"\binvoice\b", "İnvoice"), (r"\binvoice\b", "ınvoice"),
+                         (r"\bphone\b", "Call my PHONE")):
+        assert Pattern(source, re.IGNORECASE).search(text), text
+    assert Pattern(r"\bphone\b", re.IGNORECASE).search("no telephones here") is None
+
+
 @pytest.mark.parametrize(("source", "flags"), [
-    (r"sorry", re.IGNORECASE),  # case folding is not followed
     (r"sorry  # comment", re.VERBOSE),
     (r"(?i:sorry)", 0),  # scoped flags
     (r"\x41pple", 0),  # an escape the reader does not decode

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Caseless, Span, fold
 
 PROFANITY = Caseless(
@@ -29,10 +30,10 @@ INSULT = Caseless(
 
 # A capitalised word right after a greeting, before another capitalised word (a surname),
 # on a line of its own (a sign-off), or among the known names is a name.
-_GREETING = re.compile(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|mr|mrs|ms|dr|"
+_GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|mr|mrs|ms|dr|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
                        r"regards|sincerely|from)\b\.?,?|^[\s>*-]*|[—–-])\s*$", re.I)
-_SURNAME = re.compile(r"\s+[A-Z][a-z'’-]+\b")
+_SURNAME = Pattern(r"\s+[A-Z][a-z'’-]+\b")
 
 
 def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
@@ -68,7 +69,7 @@ def find_profanity(text: str, names: Iterable[str | None] = ()) -> list[Span]:
 
 
 # "We are not thieves", "I'm the idiot who paid": a denial or the writer's own self-mockery.
-_DENIED = re.compile(r"(?:\bnot|n't|\bnever|\bno|\bi'?m|\bi\s+am|\bi\s+feel|\bi\s+felt|"
+_DENIED = Pattern(r"(?:\bnot|n't|\bnever|\bno|\bi'?m|\bi\s+am|\bi\s+feel|\bi\s+felt|"
                      r"\bmyself|\bme\s+feel)\s+(?:(?:a|an|the|so|such|just|that|as|like|"
                      r"being|this|total|complete|real|bunch\s+of|some)\s+){0,3}$", re.I)
 
@@ -113,7 +114,7 @@ def find_threats(text: str) -> list[Span]:
 
 
 # All-caps words of 2+ letters; acronyms common in support mail are allowed.
-_CAPS_WORD = re.compile(r"\b[A-Z][A-Z'’]+\b")
+_CAPS_WORD = Pattern(r"\b[A-Z][A-Z'’]+\b")
 ACRONYMS = frozenset({
     "USA", "UPS", "DHL", "FAQ", "PDF", "URL", "USD", "EUR", "GBP", "API", "CEO", "SMS", "ETA",
     "ASAP", "FedEx", "USPS", "VAT", "SKU", "RMA", "BBB", "PIN", "IBAN", "ATM", "TV", "LED",

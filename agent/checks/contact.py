@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Span, fold, sentences
 from agent.checks.words import lexicon
 
@@ -21,33 +22,33 @@ _TLDS = (r"com|net|org|info|biz|io|co|app|dev|xyz|online|site|shop|store|support
          r"mx|ar|pl|se|no|dk|fi|ie|nz|za|jp|kr|ai|live|pro|page|email|bank|pay|claim|refund|"
          r"services|center|centre|agency|today|world|life|tech|cloud|space|website|win|vip|"
          r"loan|money|finance|secure|account|login|verify")
-URL = re.compile(
+URL = Pattern(
     r"\b(?:https?|ftp|hxxps?)://[^\s<>\"'`)\]]+|"
     r"\b(?:data|javascript|vbscript|file|blob):[^\s<>\"'`]*|"
     r"\bwww\d?\.[^\s<>\"'`)\]]+|"
     r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/?#][^\s<>\"'`)\]]*)?",
     re.I)
-EMAIL = re.compile(r"\b[\w.+%-]+@[\w-]+(?:\.[\w-]+)+\b")
-_HANDLE_APPS = re.compile(r"\b(?:whats\s?app|telegram|signal|wechat|viber|line\s+id|skype|"
+EMAIL = Pattern(r"\b[\w.+%-]+@[\w-]+(?:\.[\w-]+)+\b")
+_HANDLE_APPS = Pattern(r"\b(?:whats\s?app|telegram|signal|wechat|viber|line\s+id|skype|"
                           r"discord|snapchat|instagram|twitter|x\.com|tiktok|dm\s+me)\b", re.I)
-_HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_]{3,30}\b")
-PHONE_SHAPES = re.compile(
+_HANDLE = Pattern(r"(?<![\w@.])@[A-Za-z0-9_]{3,30}\b")
+PHONE_SHAPES = Pattern(
     r"\+\s?\d[\d\s().-]{6,18}\d|"
     r"\(\d{2,5}\)\s?\d[\d\s.-]{4,12}\d|"
     r"\b\d{3}[\s.-]\d{3}[\s.-]\d{4}\b|"
     r"\b0\d{2,4}[\s.-]?\d{3,4}[\s.-]?\d{3,4}\b|"
     r"\b1[\s.-]?8\d{2}[\s.-]?\d{3}[\s.-]?\d{4}\b")
-_PHONE_LED = re.compile(
+_PHONE_LED = Pattern(
     r"\b(?:call|phone|tel|telephone|ring|text|sms|whats\s?app|telegram|signal|viber|mobile|"
     r"cell|hotline|helpline|phone\s+number|llam\w*|tel[eé]fono|m[oó]vil|anruf\w*|telefon\w*|"
     r"handy|appel\w*|t[eé]l[eé]phone|bel\s+(?:ons|ons\s+op)|chiam\w*|telefone)\b"
     r"[^.\n\d+]{0,30}(\+?\(?\d[\d\s().-]{5,18}\d)", re.I)
-MARKDOWN_LINK = re.compile(r"!?\[[^\]\n]{0,300}\]\s?\([^)\n]{0,600}\)|"
+MARKDOWN_LINK = Pattern(r"!?\[[^\]\n]{0,300}\]\s?\([^)\n]{0,600}\)|"
                            r"^\s*\[[^\]\n]+\]:\s*\S+", re.M)
-MARKUP = re.compile(
+MARKUP = Pattern(
     r"<\s*/?\s*[a-z][a-z0-9-]*(?:\s[^<>]*)?/?\s*>|<\s*!--|&#x?[0-9a-f]+;|&[a-z]{2,8};|"
     r"\bon(?:error|load|click|mouseover|focus)\s*=|javascript:", re.I)
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL = Pattern(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class ContactPoint:
 
 
 # The reply sends the customer somewhere: "call our desk on", "send photos to", "visit".
-_DIRECTS = re.compile(
+_DIRECTS = Pattern(
     r"(?<!\bthe\s)(?<!\ba\s)(?<!\bthat\s)(?<!\byour\s)(?<!\bmy\s)(?<!\bour\s)"
     r"\b(?:(?:call|ring|phone|text|message)\s+(?:us|me|them|our|the\s+number|this\s+number|"
     r"on|at|\+|\(?\d)|give\s+(?:us|me)\s+a\s+(?:call|ring)|contact|reach|write\s+to|e-?mail|send|whats\s?app|"
@@ -168,7 +169,7 @@ def find_contact_points(text: str, allowed: Allowed = Allowed(),
     return sorted(found, key=lambda c: c.span.start)
 
 
-_ABBREVIATIONS = re.compile(r"^(?:e\.g|i\.e|a\.m|p\.m|etc|u\.s|vs|no)\.?$", re.I)
+_ABBREVIATIONS = Pattern(r"^(?:e\.g|i\.e|a\.m|p\.m|etc|u\.s|vs|no)\.?$", re.I)
 
 
 def _is_abbreviation(token: str) -> bool:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Caseless, Span, containing, fold, sentences
 from agent.checks.words import lexicon
 from agent.language_tables import longest_first
@@ -32,14 +33,14 @@ _SCALE_SUFFIX = (r"(?:\s?(?P<k>[kK])(?![\w])|\s?(?P<m>[mM]|mn|mio)(?![\w])|"
                  r"millones|millions|mila)(?![\w]))?")
 
 
-_MAYBE_MONEY = re.compile(r"\d|[$€£¥₹]")
+_MAYBE_MONEY = Pattern(r"\d|[$€£¥₹]")
 
 
 @lru_cache(maxsize=1)
-def _currency_word() -> re.Pattern[str]:
+def _currency_word() -> Pattern:
     """Any currency word or code: amounts in words ("five thousand dollars") need one."""
     words = longest_first([*lexicon().currencies, *_CODES])
-    return re.compile(r"(?<![\w])(?:" + words + r")(?![\w])", re.IGNORECASE)
+    return Pattern(r"(?<![\w])(?:" + words + r")(?![\w])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -194,13 +195,13 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-_NOT_AN_ACT = re.compile(r"\s*(?:card|check|score|limit|union|rating)s?\b", re.I)
-_DEMAND = re.compile(r"\b(?:want|demand|expect|owe|deserve|insist|require|entitled|"
+_NOT_AN_ACT = Pattern(r"\s*(?:card|check|score|limit|union|rating)s?\b", re.I)
+_DEMAND = Pattern(r"\b(?:want|demand|expect|owe|deserve|insist|require|entitled|"
                      r"quiero|exijo|merezco|will\s+ich|verlange|fordere|je\s+veux|j'exige|"
                      r"eis\s+que|voglio|pretendo|wil\s+ik|eis)\b", re.I)
 # Quoted text: double quotes, or single quotes that open and close at word edges (an
 # apostrophe, as in "we've", is not a quote).
-_QUOTED = re.compile(r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|„[^“\n]{1,400}“|«[^»\n]{1,400}»|"
+_QUOTED = Pattern(r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”|„[^“\n]{1,400}“|«[^»\n]{1,400}»|"
                      r"(?<!\w)'[^'\n]{8,400}'(?!\w)")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.checks.money import Act, find_acts, find_amounts, stated_amounts, with_derived
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Span, containing, fold, piece_at, sentences
 from agent.checks.timeline import elapsed_days, find_early_outcomes
 
@@ -49,14 +50,14 @@ class Breach:
 
 
 # A refund that is only asked for, reviewed or escalated is not a promise.
-_HEDGE = re.compile(
+_HEDGE = Pattern(
     r"\b(?:review\w*|consider\w*|look\s+(?:into|at)|escalat\w*|team\s+lead|manager|"
     r"supervisor|exception|check\s+whether|see\s+whether|see\s+if|decid\w*|decision|"
     r"(?:pass|hand|forward|refer)\w*\s+(?:it|this|that|the\s+\w+)\s+(?:on\s+)?to|"
     r"ask\w*\s+(?:a|the|our|my)\s+(?:team|colleague|manager|supervisor|billing|finance)|"
     r"revis\w*|consult\w*|pr[üu]f\w*)\b", re.I)
 
-OVERPROMISE = re.compile(
+OVERPROMISE = Pattern(
     r"\bguarantee\w*\b|\bwithout\s+fail\b|\bsin\s+falta\b|\bsans\s+faute\b|\bgaranti\w*|"
     r"\bforever\b|\bunlimited\s+(?:refunds?|replacements?|credits?|compensation|returns?)\b|"
     r"\bas\s+many\s+(?:replacements|refunds|times)|"
@@ -94,7 +95,7 @@ def _bare_amounts(sentence: str) -> list[tuple[Span, float]]:
 
 
 # Conceding liability (fraud, negligence, damages owed) is for a lawyer, never a draft.
-LIABILITY = re.compile(
+LIABILITY = Pattern(
     r"\b(?:committed|admit\w*|acknowledg\w*|confirm\w*|accept\w*)\b[^.!?\n]{0,40}\b(?:fraud|"
     r"negligen\w*|liab(?:le|ility)|illegal\w*|unlawful\w*|breach\w*\s+(?:of\s+)?(?:the\s+)?"
     r"(?:contract|law))|\bowes?\s+(?:you|me|them)\s+(?:\w+\s+){0,2}damages|\b(?:triple|double|"
@@ -129,9 +130,9 @@ _GIVES_PATTERN = (
     r"paierons|allons\s+vous)\b|\bvous\s+(?:recevrez|serez\s+rembours)|\bu\s+(?:krijgt|"
     r"ontvangt)\b|\bwe\s+(?:betalen|storten|vergoeden)\b|\breceber[áa]\b|\briceverà\b|"
     r"\b(?:le\s+)?riconosciamo\b")
-_GIVES = re.compile(_GIVES_PATTERN, re.I)
+_GIVES = Pattern(_GIVES_PATTERN, re.I)
 # An offer or a promise: money given, or a future, a modal or a done deal ("is approved").
-_PROMISE = re.compile(
+_PROMISE = Pattern(
     r"\b(?:will|'ll|shall|going\s+to|can|could|would\s+like\s+to|'d\s+like\s+to|"
     r"(?:is|are|has\s+been|have\s+been)\s+(?:on\s+(?:its|the)\s+way|approved|confirmed|"
     r"issued|processed|granted|authori[sz]ed|being\s+\w+ed))\b|\bget\s+your\b|"
@@ -236,8 +237,8 @@ def _amount_breaches(folded: str, policy: Policy, live: list[Act],
 
 
 # "another $160", "an additional $50": new money, even when the figure restates the email's.
-_FRESH = re.compile(r"\b(?:another|additional|further)\s*$", re.I)
-_APPROVED = re.compile(r"\b(?:pre-?approved|approved|authori[sz]ed|confirmed|granted|ok'?d|"
+_FRESH = Pattern(r"\b(?:another|additional|further)\s*$", re.I)
+_APPROVED = Pattern(r"\b(?:pre-?approved|approved|authori[sz]ed|confirmed|granted|ok'?d|"
                        r"okayed|signed\s+off|cleared|aprobad\w*|genehmigt|approuv\w*)\b", re.I)
 
 

@@ -6,12 +6,13 @@ compiled here is read once for the literal strings a match must contain (one of 
 least: "sorry" or "apolog" for an apology pattern); one Aho-Corasick pass over a text
 (the `ahocorasick_rs` package, Rust) tells which of all those strings occur, and a pattern
 none of whose strings occurs is not run. The answer is the same as running it: a pattern
-whose requirement cannot be read (case-insensitive, verbose, an escape this reader does
-not know, or nothing required of length 3 or more) always runs.
+whose requirement cannot be read (verbose, scoped flags, an escape this reader does not
+know, or nothing required of length 3 or more) always runs.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from typing import Any
 import ahocorasick_rs
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
+_MAX_RUNS = 8  # ways optional characters may go, followed before a run is cut
 _ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
 _ZERO_WIDTH = set("AbBZ")
 _CLASSES = set("dDsSwW")
@@ -51,49 +53,48 @@ class _Reader:
 
     def sequence(self) -> Need:
         candidates: list[frozenset[str]] = []
-        run = ""
+        runs = {""}  # the literal text just read, one string per way optional chars went
         while self.i < len(self.s) and self.s[self.i] not in "|)":
             kind, value = self.atom()
-            low, _ = self.quantifier()
-            if kind == "literal":
-                if low == 0:  # an optional character ends the run before it
-                    candidates.append(frozenset({run}))
-                    run = ""
-                elif low is None:
-                    run += value
-                else:  # once at least, maybe more: the last one leads what follows
-                    candidates.append(frozenset({run + value}))
-                    run = value
-                continue
-            candidates.append(frozenset({run}))
-            run = ""
-            if kind == "group" and value is not None and low != 0:
-                candidates.append(value)
-        candidates.append(frozenset({run}))
+            low, high = self.quantifier()
+            if kind == "literal" and low is None:
+                runs = {r + value for r in runs}
+            elif kind == "literal" and low == 0 and high == 1 and len(runs) <= _MAX_RUNS:
+                runs |= {r + value for r in runs}  # "ok'?d": "okd" or "ok'd"
+            elif kind == "literal" and low:  # the last of the repeats leads what follows
+                candidates.append(frozenset(r + value for r in runs))
+                runs = {value}
+            else:
+                candidates.append(frozenset(runs))
+                runs = {""}
+                if kind == "group" and value is not None and low != 0:
+                    candidates.append(value)
+        candidates.append(frozenset(runs))
         usable = [c for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
         if not usable:
             return None
         return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
 
-    def quantifier(self) -> tuple[int | None, int | None]:
-        """(least repeats, most) of a quantifier at the cursor; (None, None) when none."""
+    def quantifier(self) -> tuple[int | None, float]:
+        """(least repeats, most) of a quantifier at the cursor; (None, 1) when none."""
         if self.i >= len(self.s):
-            return None, None
+            return None, 1
         c = self.s[self.i]
         if c in "*+?":
             self.i += 1
-            low = 1 if c == "+" else 0
+            low, high = (1 if c == "+" else 0), (1 if c == "?" else math.inf)
         elif c == "{":
             m = _QUANTIFIER.match(self.s, self.i)
             if m is None or (not m.group(1) and not m.group(2)):
                 raise _Unreadable("a brace that is not a repeat")
             self.i = m.end()
             low = int(m.group(1) or 0)
+            high = low if not m.group(2) else int(m.group(3)) if m.group(3) else math.inf
         else:
-            return None, None
+            return None, 1
         if self.i < len(self.s) and self.s[self.i] in "?+":  # lazy or possessive
             self.i += 1
-        return low, None
+        return low, high
 
     def atom(self) -> tuple[str, Any]:
         c = self.s[self.i]
@@ -160,18 +161,37 @@ class _Reader:
         return "literal", c
 
 
+# Under re.IGNORECASE, Python matches an ASCII letter with its other case and with these
+# four characters only (checked over every code point in tests/test_prefilter.py).
+_FOLD_TO_ASCII = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def caseless_key(text: str) -> str:
+    """The text as a case-insensitive pattern's literals are looked for in it."""
+    return text.translate(_FOLD_TO_ASCII).lower()
+
+
 def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
     """Strings of which every match of the pattern contains at least one, each at least
-    MIN_LITERAL characters; None when that cannot be said (then the pattern always runs)."""
-    if flags & (re.IGNORECASE | re.VERBOSE):
+    MIN_LITERAL characters; None when that cannot be said (then the pattern always runs).
+    For a case-insensitive pattern they are lower case, ASCII, and looked for in
+    `caseless_key(text)`: each literal is cut at its non-ASCII letters (whose case
+    partners this reader does not follow) and its longest ASCII piece kept."""
+    if flags & re.VERBOSE:
         return None
     reader = _Reader(source)
     try:
         need = reader.alternation()
     except (_Unreadable, ValueError):
         return None
-    if reader.i != len(source):  # an unbalanced ")"
+    if reader.i != len(source) or need is None:  # an unbalanced ")"
         return None
+    if flags & re.IGNORECASE:
+        pieces = [max(_NOT_ASCII.split(literal.lower()), key=len) for literal in need]
+        if min(map(len, pieces)) < MIN_LITERAL:
+            return None
+        need = frozenset(pieces)
     return need
 
 
@@ -184,6 +204,7 @@ class _Registry:
         self._literals: dict[str, int] = {}
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
         self._memo: dict[str, frozenset[int]] = {}
+        self._keys: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def register(self, literals: frozenset[str]) -> frozenset[int]:
@@ -205,6 +226,18 @@ class _Registry:
         found = memo.get(text)
         if found is not None:
             return found
+        return self._scan(text, memo)
+
+    def present_caseless(self, text: str) -> frozenset[int] | None:
+        """`present` of the text's caseless key (the key is remembered with the text)."""
+        key = self._keys.get(text)
+        if key is None:
+            if len(self._keys) >= self.MEMO:
+                self._keys.pop(next(iter(self._keys)), None)
+            key = self._keys[text] = caseless_key(text)
+        return self.present(key)
+
+    def _scan(self, text: str, memo: dict[str, frozenset[int]]) -> frozenset[int] | None:
         automaton = self._automaton
         if automaton is None:
             with self._lock:
@@ -229,7 +262,7 @@ class Pattern:
     """A compiled pattern that skips the scan when none of its required strings occurs
     in the text. The methods are those of `re.Pattern` the code uses."""
 
-    __slots__ = ("_ids", "flags", "pattern", "regex")
+    __slots__ = ("_ids", "_present", "flags", "pattern", "regex")
 
     def __init__(self, source: str, flags: int = 0) -> None:
         self.regex = re.compile(source, flags)
@@ -237,13 +270,15 @@ class Pattern:
         self.flags = self.regex.flags
         need = required_literals(source, flags)
         self._ids = None if need is None else REGISTRY.register(need)
+        self._present = REGISTRY.present_caseless if flags & re.IGNORECASE \
+            else REGISTRY.present
 
     def possible(self, text: str) -> bool:
         """False only when the pattern cannot match anywhere in `text`."""
         ids = self._ids
         if ids is None:
             return True
-        present = REGISTRY.present(text)
+        present = self._present(text)
         return present is None or not ids.isdisjoint(present)
 
     def search(self, text: str, pos: int = 0) -> re.Match[str] | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Span, fold, pieces, sentences
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "twenty-four": 24,
                  "forty-eight": 48, "a few": 3, "a couple of": 2, "an": 1, "a": 1,
                  "un": 1, "una": 1, "dos": 2, "tres": 3, "ein": 1, "einer": 1, "zwei": 2,
                  "drei": 3, "deux": 2, "trois": 3}
-DEADLINE = re.compile(
+DEADLINE = Pattern(
     r"\b(?:within|in\s+the\s+next|in|en|dentro\s+de|innerhalb\s+(?:von|der\s+n[äa]chsten)|"
     r"in\s+den\s+n[äa]chsten|sous|dans\s+les|d'ici)\s+(?:las\s+pr[óo]ximas\s+)?"
     r"(?P<n>\d{1,3}|one|two|three|four|five|twenty-four|forty-eight|a\s+few|a\s+couple\s+of|"
@@ -28,16 +29,16 @@ DEADLINE = re.compile(
     r"hoy|ma[ñn]ana|de\s+inmediato|inmediatamente|heute|morgen|sofort|aujourd'hui|demain|"
     r"imm[ée]diatement|by\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
     re.I)
-_PROMISE_VERB = re.compile(
+_PROMISE_VERB = Pattern(
     r"\b(?:will|'ll|guarantee\w*|promise\w*|shall|are\s+going\s+to|is\s+going\s+to|"
     r"\w+(?:ar|er|ir)(?:é|á|án|ás|emos)|\w+(?:erai|erons|eront|era|irai|ira|irons|iront)|"
     r"\w+(?:ar|er|ir)(?:ei|ão)|\w+(?:erò|erà|eremo|irò|irà)|wird|werden|garanti\w*)\b", re.I)
-_OUTCOME = re.compile(
+_OUTCOME = Pattern(
     r"\b(?:deliver\w*|arriv\w*|reach\s+you|be\s+with\s+you|in\s+your\s+(?:hands|home|account)|"
     r"land\w*|llegar\w*|estar[áa]n?\s+en\s+(?:tu|su)\s+casa|livr\w*|arrivera|refund\w*|"
     r"reembols\w*|erstatt\w*|rembours\w*|reimburs\w*|money|fix\w*|"
     r"repair\w*|resolv\w*|solucion\w*|gel[öo]st|r[ée]solu|ankommen|geliefert)", re.I)
-_ABOUT_US = re.compile(r"\b(?:email|write|reply|respond|update|call|confirm|hear|contact|"
+_ABOUT_US = Pattern(r"\b(?:email|write|reply|respond|update|call|confirm|hear|contact|"
                        r"get\s+back|be\s+in\s+touch|escribir\w*|responder\w*|contactar\w*|env[ií]\w*|correo|"
                        r"melden|antworten|r[ée]pondr\w*|[ée]crir\w*)\w*", re.I)
 
@@ -74,6 +75,10 @@ def find_early_outcomes(text: str, min_hours: float) -> list[tuple[Span, str]]:
     "we'll credit you, and I'll reply today" promises only a reply today."""
     folded = fold(text)
     found: list[tuple[Span, str]] = []
+    # A clause holds what the whole text holds: when one of the three cannot match the
+    # text, no clause needs reading.
+    if not all(p.possible(folded) for p in (DEADLINE, _OUTCOME, _PROMISE_VERB)):
+        return found
     for sentence in sentences(folded):
         for clause in pieces(sentence.text, _CLAUSE_BREAK):
             if not (_OUTCOME.search(clause.text) and _PROMISE_VERB.search(clause.text)) \
@@ -87,7 +92,7 @@ def find_early_outcomes(text: str, min_hours: float) -> list[tuple[Span, str]]:
     return found
 
 
-_AGO = re.compile(
+_AGO = Pattern(
     r"\b(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"a\s+few|a\s+couple\s+of|several|a|an)\s+(?P<unit>days?|weeks?|months?|years?)\s+"
     r"(?:ago|back|since|after|later)\b|"

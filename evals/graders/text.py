@@ -25,6 +25,7 @@ class Reply:
         if len(lower) != len(self.text):  # a few letters lower-case to two characters
             lower = "".join(c.lower() if len(c.lower()) == 1 else c for c in self.text)
         self.lower = lower
+        self._found: dict[Pattern | re.Pattern[str], tuple[Span, ...]] = {}
 
     @cached_property
     def sentences(self) -> tuple[Sentence, ...]:
@@ -40,9 +41,14 @@ class Reply:
         return containing(self.sentences, pos) or Sentence(0, len(self.text), self.text)
 
     def find(self, pattern: Pattern | re.Pattern[str]) -> list[Span]:
-        text = self.text
-        return [Span(m.start(), m.end(), text[m.start():m.end()])
-                for m in pattern.finditer(self.lower)]
+        """Every match in the reply (remembered: several graders ask for one pattern)."""
+        found = self._found.get(pattern)
+        if found is None:
+            text = self.text
+            found = self._found[pattern] = tuple(
+                Span(m.start(), m.end(), text[m.start():m.end()])
+                for m in pattern.finditer(self.lower))
+        return list(found)
 
     def first(self, pattern: Pattern | re.Pattern[str]) -> Span | None:
         m = pattern.search(self.lower)

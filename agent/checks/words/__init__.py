@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from agent.checks.prefilter import Pattern
 from agent.checks.text import Caseless, Span
 from agent.language_tables import LANGUAGES, longest_first, read_table
 
@@ -31,7 +32,7 @@ class Lexicon:
     scales: dict[str, int]  # "hundred" -> 100, "mil" -> 1000
     joiners: frozenset[str]  # "and", "y", "und": allowed between number words
     currencies: dict[str, str]  # currency word pattern -> ISO code
-    number_word: re.Pattern[str]  # one number word (unit or scale), for the money parser
+    number_word: Pattern  # one number word (unit or scale), for the money parser
 
     def find(self, concept: str, text: str) -> list[Span]:
         """Every match, quoted from `text` itself."""
@@ -94,5 +95,5 @@ def lexicon() -> Lexicon:
         scales.update(t.number_scales)
         joiners.update(t.number_joiners)
         currencies.update(t.currency_words)
-    number_word = re.compile(longest_first([*units, *scales]), re.IGNORECASE)
+    number_word = Pattern(longest_first([*units, *scales]), re.IGNORECASE)
     return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word)
