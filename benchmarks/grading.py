@@ -9,7 +9,9 @@
    reference appended to each): replies per second (goal: at least 2,000/s, aim 5,000),
    and where the time goes: the analyzer's reading of each email, the shared checks, the
    rule graders, the semantic scorer.
-3. A 60-case suite drafted by an instant fake drafter and judged through the real
+3. The same path over replies never graded before, with the embedding cache emptied
+   (what a first run over new text costs).
+4. A 60-case suite drafted by an instant fake drafter and judged through the real
    ModelClient by a fake OpenAI-compatible server on loopback, run twice with the same
    cache directory: prints the time and the server's chat-request count for the cold run
    and the cached re-run (goal: under 2 s and zero requests).
@@ -127,6 +129,29 @@ def distinct(replies: int = 2000) -> dict[str, float]:
     return out
 
 
+def unseen() -> float:
+    """`calmreply grade` on one process over text it has never read: every gold reply
+    that has an email (each reply once, each email made distinct by a reference), with
+    the sentence-embedding cache emptied first. Only an email's own sentences repeat
+    (a gold email has about two replies). Prints and returns replies per second."""
+    from evals.grade import GradeRequest, grade_requests
+    from evals.graders.semantic import EMBEDDER
+
+    rubrics = load_rubrics()
+    list(grade_requests(_distinct_requests(50, 4 * 10**7), rubrics))  # load the model
+    gold = [g for g in load_gold(GOLD) if g.email is not None]
+    requests = [GradeRequest(i, i, g.reply, f"{g.email}\n\nReference CR-{5 * 10**7 + i}")
+                for i, g in enumerate(gold)]
+    EMBEDDER.clear()
+    start = time.perf_counter()
+    for _ in grade_requests(requests, rubrics, workers=1):
+        pass
+    rate = len(requests) / (time.perf_counter() - start)
+    print(f"calmreply grade, 1 process, {len(requests)} replies never seen before (cold "
+          f"embedding cache): {rate:,.0f} replies/s")
+    return rate
+
+
 def parallel(replies: int = 6000) -> tuple[float, float, int]:
     """`calmreply grade`'s path (distinct emails) on one process and on every core;
     prints and returns (serial/s, parallel/s, workers)."""
@@ -205,5 +230,6 @@ def cached_rerun() -> None:
 if __name__ == "__main__":
     deterministic()
     distinct()
+    unseen()
     parallel()
     cached_rerun()

@@ -252,6 +252,7 @@ def grading_and_offline(quick: bool) -> list[Row]:
     with redirect_stdout(StringIO()):  # they print their own lines; the table has the figures
         graded = grading.deterministic(1000 if quick else 3000)
         one = grading.distinct(1000 if quick else 3000)
+        cold = grading.unseen()
         serial, parallel, workers = grading.parallel(2000 if quick else 6000)
         drafts, analyses = offline_composer.measure(1.0 if quick else 3.0)
     stages = (f"per reply: analyzer {one['analyzer_us']:,.0f} µs, checks "
@@ -262,6 +263,8 @@ def grading_and_offline(quick: bool) -> list[Row]:
             f"{graded:,.0f} replies/s", "–", "–", "–", ""),
         Row("`calmreply grade`, 1 process, every email distinct", f"{one['rate']:,.0f} "
             "replies/s", stages, "–", "≥ 2,000/s (aim 5,000)", _ok(one["rate"] >= 2000)),
+        Row("`calmreply grade`, 1 process, replies never seen (cold embedding cache)",
+            f"{cold:,.0f} replies/s", "–", "–", "–", ""),
         Row(f"`calmreply grade`, {workers} processes, every email distinct",
             f"{parallel:,.0f} replies/s", f"1 process {serial:,.0f}/s",
             f"{parallel / serial:.2f}", "–", ""),

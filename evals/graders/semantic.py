@@ -88,6 +88,10 @@ class Embedder:
             self._tokenizer.no_padding()
         return self._model
 
+    def clear(self) -> None:
+        """Forget every sentence's vector (benchmarks measure text never seen)."""
+        self._cache.clear()
+
     def prefetch(self, texts: Iterable[str]) -> None:
         """Embed every new text in one batch (much cheaper than one call per reply)."""
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
