@@ -109,7 +109,7 @@ def leaked(text: str, system: str, how: str | None) -> bool:
 def _evaluated(literal: str, body: str) -> bool:
     """'{{ 7*7 }}' came back as 49: the template text was run, not quoted."""
     m = re.search(r"\{\{\s*(\d{1,4})\s*\*\s*(\d{1,4})\s*\}\}", literal)
-    return bool(m) and str(int(m.group(1)) * int(m.group(2))) in body
+    return m is not None and str(int(m.group(1)) * int(m.group(2))) in body
 
 
 def _points_at(result: DraftResult, texts: list[str]) -> bool:

@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import json
 import time
+from typing import cast
 
 import httpx
 import openai
 import pytest
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, AsyncStream
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import ValidationError
 
 from agent.checks import Context, check_text
@@ -37,10 +39,23 @@ def client(srv: FakeModelServer, **kw: object) -> AsyncOpenAI:
                        **kw)  # type: ignore[arg-type]
 
 
-async def ask(srv: FakeModelServer, **kw: object) -> openai.types.chat.ChatCompletion:
+async def _create(srv: FakeModelServer, **kw: object
+                  ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
     timeout = kw.pop("timeout", 5.0)
+    # The SDK's overloads choose the return type from a literal `stream=` argument; passed
+    # through **kw, no overload matches, so ask() and ask_stream() state the type instead.
     return await client(srv, timeout=timeout).chat.completions.create(
-        model="fake-model", messages=MESSAGES, **kw)  # type: ignore[arg-type, call-overload]
+        model="fake-model", messages=MESSAGES, **kw)  # type: ignore[call-overload]
+
+
+async def ask(srv: FakeModelServer, **kw: object) -> ChatCompletion:
+    """One chat completion, not streamed."""
+    return cast(ChatCompletion, await _create(srv, **kw))
+
+
+async def ask_stream(srv: FakeModelServer, **kw: object) -> AsyncStream[ChatCompletionChunk]:
+    """One chat completion with stream=True: the SDK answers with a stream of chunks."""
+    return cast("AsyncStream[ChatCompletionChunk]", await _create(srv, stream=True, **kw))
 
 
 # --- normal answers -------------------------------------------------------------------------
@@ -195,7 +210,7 @@ async def test_reset_and_drop_raise_connection_error(kind: str) -> None:
 
 async def test_reset_mid_stream_breaks_the_iteration() -> None:
     with FakeModelServer(faults=["reset"]) as srv:
-        stream = await ask(srv, stream=True)
+        stream = await ask_stream(srv)
         with pytest.raises((httpx.TransportError, openai.APIConnectionError)):
             async for _ in stream:
                 pass
@@ -260,7 +275,7 @@ async def test_empty_content() -> None:
 
 async def test_streaming_yields_chunks_and_a_usage_chunk() -> None:
     with FakeModelServer(chunk_chars=32) as srv:
-        stream = await ask(srv, stream=True, stream_options={"include_usage": True})
+        stream = await ask_stream(srv, stream_options={"include_usage": True})
         parts, usage, finish = [], None, None
         async for chunk in stream:
             if chunk.usage:
@@ -277,23 +292,23 @@ async def test_streaming_yields_chunks_and_a_usage_chunk() -> None:
 
 async def test_streaming_without_include_usage_has_no_usage_chunk() -> None:
     with FakeModelServer() as srv:
-        stream = await ask(srv, stream=True)
+        stream = await ask_stream(srv)
         chunks = [chunk async for chunk in stream]
     assert all(chunk.usage is None for chunk in chunks)
 
 
 async def test_streaming_truncated_and_refusal() -> None:
     with FakeModelServer(faults=["truncated", "refusal"]) as srv:
-        chunks = [c async for c in await ask(srv, stream=True)]
+        chunks = [c async for c in await ask_stream(srv)]
         assert chunks[-1].choices[0].finish_reason == "length"
-        chunks = [c async for c in await ask(srv, stream=True)]
+        chunks = [c async for c in await ask_stream(srv)]
         refusal = "".join(c.choices[0].delta.refusal or "" for c in chunks if c.choices)
         assert "can't help" in refusal
 
 
 async def test_streaming_error_faults_are_http_errors() -> None:
     with FakeModelServer(faults=["429"]) as srv, pytest.raises(openai.RateLimitError):
-        await ask(srv, stream=True)
+        await ask_stream(srv)
 
 
 # --- fault plans ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from agent.config import Settings
 from agent.inbound import InboundEmail
-from agent.models import Analysis, Draft, DraftResult, Facts, InternalNote
+from agent.models import Analysis, Anger, Draft, DraftResult, Facts, Fault, InternalNote
 from evals.compare import compare, load_run
 from evals.rubrics import load_rubrics, pick
 from evals.runner import combine, run_suite
@@ -49,8 +49,8 @@ def suite(tmp_path: Path) -> Suite:
 
 
 def result(body: str) -> DraftResult:
-    analysis = Analysis(goal="g", issues=[], category="delivery", anger="angry",
-                        abusive=False, threats=[], fault="ours", language="en",
+    analysis = Analysis(goal="g", issues=[], category="delivery", anger=Anger.angry,
+                        abusive=False, threats=[], fault=Fault.ours, language="en",
                         customer_name=None, order_ids=[], product=None, escalate=False,
                         escalation_reason=None)
     draft = Draft(subject="Re", body=body, internal_note=InternalNote(

@@ -127,6 +127,8 @@ def test_no_package_imports_a_private_module_of_another() -> None:
     found = []
     for path in sorted([*(ROOT / "agent").rglob("*.py"), *(ROOT / "evals").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
             names: list[str] = []
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]

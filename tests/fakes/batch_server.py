@@ -75,10 +75,10 @@ def answer_line(line: dict[str, Any], responder: Responder, number: int,
                   "error": None}
         return (json.dumps(result) + "\n").encode(), False
     body = line.get("body") or {}
-    message = {"role": "assistant", "content": responder(body), "refusal": None}
+    reply = {"role": "assistant", "content": responder(body), "refusal": None}
     result = {"id": f"batch_req_{number}", "custom_id": custom_id,
               "response": {"status_code": 200, "request_id": f"req_{number}",
-                           "body": chat_completion(body, message, "stop", number=number)},
+                           "body": chat_completion(body, reply, "stop", number=number)},
               "error": None}
     return (json.dumps(result) + "\n").encode(), True
 

@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from ._http import Handler, Server
 from .responders import polite_responder
@@ -128,7 +128,7 @@ class FakeModelServer:
             raise RuntimeError("the fake server is not running; use it as a context manager")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
-    def start(self) -> FakeModelServer:
+    def start(self) -> Self:
         handler = type("BoundHandler", (self.handler_class,), {"fake": self})
         httpd = Server(("127.0.0.1", 0), handler)
         self._httpd = httpd
@@ -145,7 +145,7 @@ class FakeModelServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> FakeModelServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
