@@ -66,6 +66,10 @@ def test_the_caseless_key_holds_every_ascii_character_ignorecase_matches() -> No
     (r"sorry  # comment", re.VERBOSE),
     (r"(?i:sorry)", 0),  # scoped flags
     (r"\x41pple", 0),  # an escape the reader does not decode
+    (r"\101bcd", 0),  # octal "A": its digits are not literal text (found by a fuzzer)
+    (r"(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\10xy", 0),  # a two-digit back-reference
+    ("abc{\u0662}def", 0),  # a brace with a non-ASCII digit is literal text to re
+    ("(?:" * 400 + "abcd" + ")" * 400, 0),  # nesting deeper than the reader recurses
     (r"ab{", 0),  # a brace Python reads as a literal
     (r"(sorry|no)", 0),  # one branch holds nothing long enough
     (r"(?:sorry)?", 0),  # optional: a match may hold nothing

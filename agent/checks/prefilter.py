@@ -25,7 +25,7 @@ _MAX_RUNS = 8  # ways optional characters may go, followed before a run is cut
 _ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
 _ZERO_WIDTH = set("AbBZ")
 _CLASSES = set("dDsSwW")
-_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+_QUANTIFIER = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")  # ASCII digits, as re reads them
 
 
 class _Unreadable(Exception):
@@ -152,11 +152,11 @@ class _Reader:
         self.i += 1
         if c in _ZERO_WIDTH:
             return "zero", None
-        if c in _CLASSES or c.isdigit():  # a class, or a back-reference / octal escape
+        if c in _CLASSES:
             return "class", None
         if c in _ESCAPED:
             return "literal", _ESCAPED[c]
-        if c.isalnum():  # \x, \u, \N{...} and the like: not followed here
+        if c.isalnum():  # \x, \u, \N{...}, back-references, octal: not followed here
             raise _Unreadable("\\" + c)
         return "literal", c
 
@@ -183,7 +183,7 @@ def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
     reader = _Reader(source)
     try:
         need = reader.alternation()
-    except (_Unreadable, ValueError):
+    except (_Unreadable, ValueError, RecursionError):  # deeper nesting than re's own
         return None
     if reader.i != len(source) or need is None:  # an unbalanced ")"
         return None
@@ -233,7 +233,7 @@ class _Registry:
         key = self._keys.get(text)
         if key is None:
             if len(self._keys) >= self.MEMO:
-                self._keys.pop(next(iter(self._keys)), None)
+                self._keys.clear()  # one call: safe while another thread inserts
             key = self._keys[text] = caseless_key(text)
         return self.present(key)
 
@@ -250,7 +250,7 @@ class _Registry:
             return None
         found = frozenset(i for i, _, _ in matches)
         if len(memo) >= self.MEMO:
-            memo.pop(next(iter(memo)), None)
+            memo.clear()  # one call: safe while another thread inserts
         memo[text] = found
         return found
 
