@@ -112,6 +112,30 @@ def test_a_name_is_not_profanity() -> None:
                     "to send a new one and will confirm within 48 hours.\n\nSam") == []
 
 
+@pytest.mark.parametrize(("text", "found"), [
+    ("Dick,\nthanks for waiting.", []),  # a greeting line
+    ("Dick, thanks for waiting.", []),  # a vocative opening a line
+    ("Best,\nDick", []),  # a sign-off
+    ("Dick Smith here.", []),  # before a surname
+    ("What now, Dick", []),  # a vocative ending a line
+    ("Crap. The parcel is late again.", ["Crap"]),  # opening a line, then a sentence
+    ("Crap service, as usual.", ["Crap"]),
+    ("Bloody disgusting indeed, mate.", ["Bloody"]),  # was passed as a name
+    ("Crap!", ["Crap"]),
+])
+def test_a_capitalised_word_opening_a_line_is_a_name_only_where_names_stand(
+        text: str, found: list[str]) -> None:
+    from agent.checks.abuse import find_profanity
+
+    assert [s.text for s in find_profanity(text)] == found
+
+
+def test_an_insult_opening_a_line_is_an_insult() -> None:
+    from agent.checks.abuse import find_insults
+
+    assert [s.text for s in find_insults("Clowns? We prefer 'professionals'.")] == ["Clowns"]
+
+
 def test_a_european_amount_is_read_in_full() -> None:
     body = ("Hi Dana, I'm sorry about the lamp. We will add a €1.299,50 credit to your account "
             "and write again within 48 hours.")

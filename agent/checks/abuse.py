@@ -29,10 +29,12 @@ INSULT = Caseless(
     r"truffatori|ladri|oplichters?|sukkels?|dieven)\b")
 
 # A capitalised word right after a greeting, before another capitalised word (a surname),
-# on a line of its own (a sign-off), or among the known names is a name.
+# alone on a line (a sign-off or a greeting line), opening a line before a comma ("Dick,
+# thanks for ..."), or among the known names is a name. Opening a line before anything
+# else ("Crap. The parcel ...", "Damn it") it is not.
 _GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|mr|mrs|ms|dr|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
-                       r"regards|sincerely|from)\b\.?,?|^[\s>*-]*|[—–-])\s*$", re.I)
+                       r"regards|sincerely|from)\b\.?,?|[—–-])\s*$", re.I)
 _SURNAME = Pattern(r"\s+[A-Z][a-z'’-]+\b")
 
 
@@ -53,7 +55,9 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
         return True
     if before.rstrip().endswith(",") and not after.strip(" \t.,!"):
         return True  # a vocative at the end of a line: "What now, Dick"
-    return not before.strip(" \t>*-—–,") and not after.strip(" \t.,!")
+    if before.strip(" \t>*-—–,"):
+        return False
+    return not after.strip(" \t,") or after.startswith(",")
 
 
 def _name_set(names: Iterable[str | None]) -> frozenset[str]:
