@@ -54,7 +54,18 @@ _QUOTE_HEADERS = [
     re.compile(r"^\s*_{10,}\s*$"),
 ]
 _SIGNATURE_DELIM = re.compile(r"^(-- ?|—|Sent from my \w+.*)$", re.I)
-_HEADER_LINE = re.compile(r"^(Subject|From|To|Date|Cc)\s*:\s*(.*)$", re.I)
+# Header names as mail clients write them in the languages we read (Spanish, French,
+# German, Italian, Portuguese, Dutch), each to the English key.
+_HEADER_NAMES = {
+    "subject": ("subject", "asunto", "objet", "betreff", "oggetto", "assunto", "onderwerp"),
+    "from": ("from", "de", "von", "da", "van"),
+    "to": ("to", "para", "aan"),  # not "A:" or "An:": too likely to open a sentence
+    "date": ("date", "fecha", "datum"),
+    "cc": ("cc",),
+}
+_HEADER_KEY = {name: key for key, names in _HEADER_NAMES.items() for name in names}
+_HEADER_LINE = re.compile(r"^(" + "|".join(sorted(_HEADER_KEY, key=len, reverse=True))
+                          + r")\s*:\s*(.*)$", re.I)
 _BINARY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # Control characters mean nothing in an email and break JSON logs, terminals and XML reports.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -188,7 +199,7 @@ def _split_headers(text: str) -> tuple[dict[str, str], str]:
         match = _HEADER_LINE.match(lines[i])
         if not match:
             break
-        headers[match.group(1).lower()] = match.group(2).strip()
+        headers[_HEADER_KEY[match.group(1).lower()]] = match.group(2).strip()
         i += 1
     if headers and i < len(lines) and lines[i].strip() == "":
         i += 1

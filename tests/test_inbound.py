@@ -69,6 +69,22 @@ def test_plain_text_with_subject_and_from_lines() -> None:
     assert not email.truncated and email.quoted == "" and email.signature is None
 
 
+@pytest.mark.parametrize(("subject", "sender"), [
+    ("Asunto", "De"), ("Objet", "De"), ("Betreff", "Von"), ("Oggetto", "Da"),
+    ("Assunto", "De"), ("Onderwerp", "Van"), ("Subject", "From")])
+def test_header_lines_in_the_languages_we_read(subject: str, sender: str) -> None:
+    email = parse_text(f"{subject}: Pedido 72119\n{sender}: Ana Gil <ana@example.com>\n\n"
+                       "Mi pedido no ha llegado.")
+    assert email.subject == "Pedido 72119" and email.sender_name == "Ana Gil"
+    assert email.body == "Mi pedido no ha llegado."
+
+
+@pytest.mark.parametrize("text", ["A: yes, I ordered it twice.\n\nWhere is it?",
+                                  "An: meine Frage\n\nWo ist es?"])
+def test_a_sentence_that_looks_like_a_header_stays_in_the_body(text: str) -> None:
+    assert parse_text(text).body == text and parse_text(text).subject is None
+
+
 def test_plain_text_without_headers_is_all_body() -> None:
     email = parse_text("  I want my money back.  \n")
     assert email.body == "I want my money back."
