@@ -262,12 +262,11 @@ class Pattern:
     """A compiled pattern that skips the scan when none of its required strings occurs
     in the text. The methods are those of `re.Pattern` the code uses."""
 
-    __slots__ = ("_ids", "_present", "flags", "pattern", "regex")
+    __slots__ = ("_ids", "_present", "pattern", "regex")
 
     def __init__(self, source: str, flags: int = 0) -> None:
         self.regex = re.compile(source, flags)
         self.pattern = source
-        self.flags = self.regex.flags
         need = required_literals(source, flags)
         self._ids = None if need is None else REGISTRY.register(need)
         self._present = REGISTRY.present_caseless if flags & re.IGNORECASE \

@@ -26,11 +26,7 @@ class Span:
     text: str
 
 
-@dataclass(frozen=True)
-class Sentence:
-    start: int
-    end: int
-    text: str
+Sentence = Span  # a sentence is a span of the text (its text stripped of outer spaces)
 
 
 # Format characters (Cf: zero-width, bidi, tags, soft hyphen) plus the invisible marks that
