@@ -56,7 +56,6 @@ class Embedder:
 
     def __init__(self) -> None:
         self._model: Any = None
-        self._tokenizer: Any = None
         self._cache: dict[str, np.ndarray] = {}
 
     def _load(self) -> Any:
@@ -80,12 +79,9 @@ class Embedder:
             # The packaged tokenizer is only found when cache_dir is the package folder.
             self._model = WordLlama.load(cache_dir=Path(wordllama.__file__).parent,
                                          disable_download=True)
-            from tokenizers import Tokenizer
-
-            # A copy that does not pad: WordLlama's own embed() pads every text of a batch
-            # to the longest one, so a short sentence cost as much as the batch's longest.
-            self._tokenizer = Tokenizer.from_str(self._model.tokenizer.to_str())
-            self._tokenizer.no_padding()
+            # Only `_embed` below reads this model (never WordLlama's own embed(), which
+            # pads every text of a batch to the longest one): its tokenizer need not pad.
+            self._model.tokenizer.no_padding()
         return self._model
 
     def clear(self) -> None:
@@ -107,8 +103,9 @@ class Embedder:
         little padding is summed."""
         import numpy as np
 
-        table = self._load().embedding
-        rows = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        model = self._load()
+        table = model.embedding
+        rows = [e.ids for e in model.tokenizer.encode_batch(texts, add_special_tokens=False)]
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
         for first in range(0, len(order), 128):
