@@ -287,21 +287,23 @@ class FakeBatchServer(FakeModelServer):
                 "first_id": data[0]["id"] if data else None,
                 "last_id": data[:limit][-1]["id"] if data else None}
 
+    def _batch(self, batch_id: str, call: str) -> FakeBatch:
+        """The batch a retrieve or cancel names (counted), or the API's 404."""
+        self.calls[call] += 1
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            raise FakeError(404, f"No batch found with id '{batch_id}'.")
+        return batch
+
     def retrieve(self, batch_id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            self.calls["batches.retrieve"] += 1
-            batch = self.batches.get(batch_id)
-            if batch is None:
-                raise FakeError(404, f"No batch found with id '{batch_id}'.")
+            batch = self._batch(batch_id, "batches.retrieve")
             self._advance(batch)
             return 200, batch.obj
 
     def cancel(self, batch_id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
-            self.calls["batches.cancel"] += 1
-            batch = self.batches.get(batch_id)
-            if batch is None:
-                raise FakeError(404, f"No batch found with id '{batch_id}'.")
+            batch = self._batch(batch_id, "batches.cancel")
             if batch.obj["status"] in ("validating", "in_progress", "finalizing"):
                 batch.obj.update(status="cancelling", cancelling_at=int(time.time()))
             return 200, batch.obj
