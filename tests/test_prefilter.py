@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-import json
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
 from agent.checks.prefilter import MIN_LITERAL, Pattern, caseless_key, required_literals
-from agent.checks.text import fold
+from tests import corpus
 
 
 @pytest.mark.parametrize(("source", "need"), [
@@ -105,35 +101,13 @@ def test_text_the_automaton_cannot_read_runs_every_pattern() -> None:
     assert Pattern(r"refund").search(text) is not None
 
 
-def _corpus() -> list[str]:
-    texts: set[str] = set()
-    for suite in Path("evals/suites").glob("*.yaml"):
-        texts.update(c["email"] for c in yaml.safe_load(suite.read_text())["cases"])
-    for gold in Path("evals/gold").glob("*.jsonl"):
-        for line in gold.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                texts.update(t for t in (row.get("reply"), row.get("email")) if t)
-    return sorted({fold(text).lower() for text in texts})
-
-
 def test_no_pattern_in_the_code_is_skipped_where_it_matches() -> None:
     """Every prefiltered pattern the analyzer, the checks and the graders compile, over
     every suite email and gold reply (folded and lower-cased, as most patterns read
     them): skipped only where Python's engine finds nothing."""
-    from agent.inbound import parse_text
-    from agent.offline.analyzer import analyze
-    from evals.graders import grade_reply
-    from evals.rubrics import load_rubrics
-    from evals.situation import from_email
-
-    email = "Subject: late\n\nMy order 48213 is late and you charged me twice. Sam"
-    analyze(parse_text(email))
-    grade_reply("Sorry, Sam: that is on us.", from_email(email), load_rubrics(),
-                rules_only=True)
-    patterns = [o for o in gc.get_objects() if isinstance(o, Pattern)]
+    patterns = corpus.code_patterns()
     assert len(patterns) > 250
-    texts = _corpus()
+    texts = corpus.texts()
     assert len(texts) > 2000
     skipped = 0
     for pattern in patterns:

@@ -20,6 +20,8 @@ from typing import Any
 
 import ahocorasick_rs
 
+from agent.checks.factor import compile_fast
+
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
 _MAX_RUNS = 8  # ways optional characters may go, followed before a run is cut
 _ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
@@ -265,7 +267,7 @@ class Pattern:
     __slots__ = ("_ids", "_present", "pattern", "regex")
 
     def __init__(self, source: str, flags: int = 0) -> None:
-        self.regex = re.compile(source, flags)
+        self.regex = compile_fast(source, flags)
         self.pattern = source
         need = required_literals(source, flags)
         self._ids = None if need is None else REGISTRY.register(need)

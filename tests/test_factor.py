@@ -1,0 +1,119 @@
+"""The rewritten patterns find exactly what Python finds with the originals."""
+
+from __future__ import annotations
+
+import random
+import re
+from re._constants import ASSERT, BRANCH
+
+import pytest
+
+from agent.checks.factor import compile_fast, rewritten
+from tests import corpus
+
+
+def _found(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]:
+    return [(m.span(), m.groups(), m.lastindex) for m in pattern.finditer(text)]
+
+
+def test_a_word_list_becomes_a_trie_behind_a_first_letter_lookahead() -> None:
+    tree = rewritten(r"\b(?:apple|banana|apricot|band)\b")
+    assert tree is not None
+    assert tree.data[0][0] is ASSERT  # the look-ahead for [ab]
+    branch = next(av for op, av in tree.data if op is BRANCH)
+    assert len(branch[1]) == 2  # a(pple|pricot) | ban(ana|d)
+    fast = compile_fast(r"\b(?:apple|banana|apricot|band)\b")
+    assert [m.group(0) for m in fast.finditer("an apricot, a band, bananas, apple")] == [
+        "apricot", "band", "apple"]
+
+
+@pytest.mark.parametrize(("source", "flags", "text", "expected"), [
+    (r"a|ab", 0, "ab", ["a"]),  # the first alternative wins, not the longest
+    (r"ab|a", 0, "ab", ["ab"]),
+    (r"ab|b|ac", 0, "ac", ["ac"]),  # moved past "b", which cannot start where "a" does
+    (r"ab|A|ac", re.I, "ac", ["a"]),  # not moved past "A": it starts where "a" does
+    (r"ka|\u212a|kb", re.I, "kb", ["k"]),  # the Kelvin sign matches k: not moved past
+    (r"ka|\u212a|kb", re.I, "\u212ab", ["\u212a"]),
+    (r"ab|\w|ac", 0, "ac", ["a", "c"]),  # nor past a class
+    (r"(?i:ab)|Ac", 0, "AB", ["AB"]),  # a scoped flag
+])
+def test_the_order_of_alternatives_is_kept(source: str, flags: int, text: str,
+                                           expected: list[str]) -> None:
+    assert [m.group(0) for m in compile_fast(source, flags).finditer(text)] == expected
+    assert [m.group(0) for m in re.finditer(source, text, flags)] == expected
+
+
+@pytest.mark.parametrize("source", [r"^\w+", r"\A(?:ab|ac)", r"(?m)^ab|^ac"])
+def test_an_anchored_pattern_gets_no_lookahead(source: str) -> None:
+    tree = rewritten(source)
+    assert tree is not None and tree.data[0][0] is not ASSERT
+
+
+def test_what_it_does_not_follow_is_compiled_as_written() -> None:
+    assert rewritten(r"a b | a c", re.VERBOSE) is None
+    assert compile_fast(r"a b | a c", re.VERBOSE).findall("ab ac") == ["ab", "ac"]
+    with pytest.raises(re.error):
+        compile_fast(r"(unbalanced")
+
+
+_ATOMS = ["a", "b", "k", "s", "A", "K", "\u212a", "\u017f", "[ab]", r"\s", r"\w", "."]
+
+
+def _random_pattern(rng: random.Random) -> str:
+    def word(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 4)):
+            roll = rng.random()
+            if roll < 0.65:
+                out.append(rng.choice(_ATOMS))
+            elif roll < 0.75:
+                out.append(rng.choice(_ATOMS) + rng.choice(["?", "*", "+", "{1,2}"]))
+            elif roll < 0.85 and depth < 2:
+                out.append("(" + rng.choice(["", "?:"]) + alternation(depth + 1) + ")"
+                           + rng.choice(["", "?"]))
+            elif roll < 0.92:
+                out.append(rng.choice([r"\b", r"(?<!\w)", r"(?!a)", "$", "^"]))
+            else:
+                out.append(rng.choice(["(?<=a)", r"(?=\s)", r"\B"]))
+        return "".join(out)
+
+    def alternation(depth: int) -> str:
+        return "|".join(word(depth) for _ in range(rng.randint(1, 6)))
+
+    return rng.choice(["", r"\b", r"(?<!\w)", "^"]) + "(?:" + alternation(0) + ")"
+
+
+def test_random_patterns_match_as_python_matches() -> None:
+    """A seeded fuzz: alternations with shared first characters, the characters
+    re.IGNORECASE folds onto ASCII letters, classes, repeats, groups and assertions."""
+    rng = random.Random(12)
+    alphabet = "abkskAK\u212a\u017f \n."
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+             for _ in range(60)]
+    checked = 0
+    for _ in range(4000):
+        source = _random_pattern(rng)
+        for flags in (0, re.I, re.M):
+            try:
+                plain = re.compile(source, flags)
+            except re.error:
+                continue
+            fast = compile_fast(source, flags)
+            for text in texts:
+                assert _found(fast, text) == _found(plain, text), (source, flags, text)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_every_pattern_in_the_code_matches_as_written_over_the_corpus() -> None:
+    patterns = corpus.code_patterns()
+    texts = corpus.texts()
+    assert len(patterns) > 250 and len(texts) > 2000
+    rewrote = 0
+    for pattern in patterns:
+        plain = re.compile(pattern.pattern, pattern.regex.flags)
+        rewrote += rewritten(pattern.pattern, pattern.regex.flags) is not None
+        for text in texts:
+            assert _found(pattern.regex, text) == _found(plain, text), (
+                pattern.pattern[:80], text[:80])
+    assert rewrote > 250
