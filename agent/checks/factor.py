@@ -9,9 +9,9 @@ alternatives are tried:
 
 - Alternatives that begin with the same single character are tried under that character
   once: `ab|c|ad` becomes `a(?:b|d)|c`, and recursively, so a word list becomes a trie.
-  An alternative moves forward only past alternatives that begin with a different
-  literal character (no text character can start both), so the first alternative that
-  can match at a position is still the first one tried.
+  An alternative moves forward only past alternatives that cannot begin with any
+  character it can begin with, so at every position the alternatives that can match
+  there are tried in their written order.
 - A pattern that begins with something of no width (a word boundary, a look-behind) gets
   a look-ahead for the characters a match can begin with, so most positions are
   rejected by one set test.
@@ -40,6 +40,7 @@ from re._constants import (
     MIN_REPEAT,
     NEGATE,
     POSSESSIVE_REPEAT,
+    RANGE,
     SUBPATTERN,
 )
 from typing import Any
@@ -110,39 +111,64 @@ def _head(alt: Any) -> tuple[Any, Any] | None:
     return (op, av) if op in (LITERAL, IN, AT) else None
 
 
-def _exclusive(a: tuple[Any, Any] | None, b: tuple[Any, Any] | None, ignorecase: bool) -> bool:
-    """Whether no text character can begin a match of both: two different literals (under
-    re.IGNORECASE, two ASCII characters of different lower case: the only other
-    characters that match an ASCII letter, İ ı ſ and the Kelvin sign, each match one)."""
-    if a is None or b is None or a[0] is not LITERAL or b[0] is not LITERAL:
-        return False
-    x, y = chr(a[1]), chr(b[1])
-    if not ignorecase:
-        return x != y
-    return x.isascii() and y.isascii() and x.lower() != y.lower()
+def _first_set(alt: Any, ignorecase: bool) -> frozenset[str] | None:
+    """The characters a match of the alternative can begin with, when a short list
+    says it (under re.IGNORECASE: ASCII only, lower-cased; the only other characters
+    that match an ASCII letter, İ ı ſ and the Kelvin sign, each match one letter)."""
+    items = _firsts(alt)
+    if items is None:
+        return None
+    chars: set[str] = set()
+    for op, av in items:
+        if op is LITERAL:
+            chars.add(chr(av))
+        elif op is RANGE and av[1] - av[0] < 128:
+            chars.update(map(chr, range(av[0], av[1] + 1)))
+        else:
+            return None
+    if ignorecase:
+        if not all(c.isascii() for c in chars):
+            return None
+        chars = {c.lower() for c in chars}
+    return frozenset(chars)
+
+
+class _Bucket:
+    """Alternatives that share a head, and the characters any of them can begin with."""
+
+    def __init__(self, head: tuple[Any, Any] | None, alt: Any,
+                 firsts: frozenset[str] | None) -> None:
+        self.head, self.alts, self.firsts = head, [alt], firsts
+
+    def add(self, alt: Any, firsts: frozenset[str] | None) -> None:
+        self.alts.append(alt)
+        self.firsts = None if self.firsts is None or firsts is None else self.firsts | firsts
 
 
 def _factored(alts: list[Any], state: Any, ignorecase: bool) -> list[Any]:
-    # Buckets of alternatives with the same head, in order; an alternative joins an
-    # earlier bucket only past buckets whose literal heads exclude its own.
-    buckets: list[tuple[tuple[Any, Any] | None, list[Any]]] = []
+    # An alternative joins an earlier bucket with its head only past buckets that cannot
+    # begin where it begins: at any position, the alternatives that can match there are
+    # still tried in their written order.
+    buckets: list[_Bucket] = []
     for alt in alts:
         head = _head(alt)
+        firsts = _first_set(alt, ignorecase)
         target = None
         if head is not None:
-            for j in range(len(buckets) - 1, -1, -1):
-                key = buckets[j][0]
-                if key == head:
-                    target = j
+            for bucket in reversed(buckets):
+                if bucket.head == head:
+                    target = bucket
                     break
-                if head[0] is not LITERAL or not _exclusive(key, head, ignorecase):
+                if firsts is None or bucket.firsts is None or not firsts.isdisjoint(
+                        bucket.firsts):
                     break
         if target is None:
-            buckets.append((head, [alt]))
+            buckets.append(_Bucket(head, alt, firsts))
         else:
-            buckets[target][1].append(alt)
+            target.add(alt, firsts)
     out = []
-    for head, group in buckets:
+    for bucket in buckets:
+        head, group = bucket.head, bucket.alts
         if head is None or len(group) == 1:
             out.extend(group)
             continue
@@ -167,25 +193,36 @@ def _lead(tree: Any, ignorecase: bool) -> None:
 
 
 def _firsts(tree: Any) -> list[Any] | None:
-    """Set items for every character a match of `tree` can begin with; None if unsure."""
+    """Set items for every character a match of `tree` can begin with; None if unsure or
+    if it can match the empty string."""
+    found = _starts(tree)
+    return None if found is None or found[1] else found[0]
+
+
+def _starts(tree: Any) -> tuple[list[Any], bool] | None:
+    """The set items a match can begin with, and whether it can be empty."""
+    out: list[Any] = []
     for op, av in tree.data:
         if op in (AT, ASSERT, ASSERT_NOT):
             continue  # no width
         if op is LITERAL:
-            return [(LITERAL, av)]
+            return [*out, (LITERAL, av)], False
         if op is IN:
-            return None if any(o is NEGATE for o, _ in av) else list(av)
-        if op is SUBPATTERN and not av[1] and not av[2] and av[3].getwidth()[0] > 0:
-            return _firsts(av[3])
-        if op is BRANCH:
-            out: list[Any] = []
-            for alt in av[1]:
-                items = _firsts(alt) if alt.getwidth()[0] > 0 else None
-                if items is None:
-                    return None
-                out += items
-            return out
-        if op in _REPEATS and av[0] >= 1:
-            return _firsts(av[2])
-        return None
-    return None
+            return None if any(o is NEGATE for o, _ in av) else ([*out, *av], False)
+        if op is SUBPATTERN and not av[1] and not av[2]:
+            inner = _starts(av[3])
+        elif op is BRANCH:
+            alts = [_starts(alt) for alt in av[1]]
+            inner = None if None in alts else (
+                [i for a in alts if a for i in a[0]], any(a[1] for a in alts if a))
+        elif op in _REPEATS:
+            inner = _starts(av[2])
+            inner = None if inner is None else (inner[0], inner[1] or av[0] == 0)
+        else:
+            return None
+        if inner is None:
+            return None
+        out += inner[0]
+        if not inner[1]:
+            return out, False
+    return out, True
