@@ -159,6 +159,21 @@ def test_listening_reads_amounts_with_thousands_separators() -> None:
     assert "'$2,400'" in missed.reason
 
 
+def test_an_english_article_before_a_portuguese_currency_word_is_no_amount() -> None:
+    """'a real letdown' was read as 1 BRL, and listening asked the reply to restate it."""
+    from agent.checks.money import find_amounts
+
+    email = "The blender arrived broken. Honestly a real letdown after waiting two weeks."
+    score = grade("I'm sorry the blender arrived broken; that is on us. I've sent a "
+                  "replacement today.", email, "listening")["listening"]
+    assert "a real" not in score.reason
+    assert find_amounts("One real problem: a real letdown.") == ()
+    assert [(a.value, a.currency) for a in find_amounts("paguei um real e cinco reais")] == [
+        (1.0, "BRL"), (5.0, "BRL")]
+    assert [a.value for a in find_amounts("a dollar, un euro, twenty-five dollars")] == [
+        1.0, 1.0, 25.0]
+
+
 def test_refund_ten_weeks_after_delivery_is_out_of_policy() -> None:
     email = "My blender was delivered 10 weeks ago and it has stopped working. I want a refund."
     reply = "I have approved a full refund for the blender; it will reach your card within 5 days."

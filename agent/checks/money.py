@@ -150,7 +150,11 @@ def find_amounts(text: str) -> tuple[Amount, ...]:
     for m in spelled.finditer(folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
-        value = _spelled_value(m.group("words"))
+        words = m.group("words")
+        if lexicon().number_word.fullmatch(words) and not lexicon().same_language(
+                words, m.group("post")):
+            continue  # "a real letdown": an English article, a Portuguese currency word
+        value = _spelled_value(words)
         if value > 0:
             found.append(Amount(Span(m.start(), m.end(), folded[m.start():m.end()].strip()),
                                 value, _currency(m.group("post"))))

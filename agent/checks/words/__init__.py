@@ -33,6 +33,7 @@ class Lexicon:
     joiners: frozenset[str]  # "and", "y", "und": allowed between number words
     currencies: dict[str, str]  # currency word pattern -> ISO code
     number_word: Pattern  # one number word (unit or scale), for the money parser
+    languages: dict[str, frozenset[str]]  # number or currency word pattern -> languages
 
     def find(self, concept: str, text: str) -> list[Span]:
         """Every match, quoted from `text` itself."""
@@ -47,6 +48,16 @@ class Lexicon:
             if re.fullmatch(pattern, low):
                 return code
         return None
+
+    def same_language(self, number: str, currency: str) -> bool:
+        """Whether one language has both words ('um real', 'one euro'; not 'a real')."""
+        def of(word: str, patterns: list[str]) -> frozenset[str]:
+            low = word.lower()
+            return frozenset().union(*(self.languages[p] for p in patterns
+                                       if re.fullmatch(p, low)))
+
+        return not of(number, [*self.units, *self.scales]).isdisjoint(
+            of(currency, list(self.currencies)))
 
     def number_value(self, word: str) -> tuple[str, int] | None:
         """('unit'|'scale', value) of one number word."""
@@ -90,10 +101,14 @@ def lexicon() -> Lexicon:
     scales: dict[str, int] = {}
     joiners: set[str] = set()
     currencies: dict[str, str] = {}
+    languages: dict[str, set[str]] = {}
     for t in tables:
         units.update(t.number_units)
         scales.update(t.number_scales)
         joiners.update(t.number_joiners)
         currencies.update(t.currency_words)
+        for word in (*t.number_units, *t.number_scales, *t.currency_words):
+            languages.setdefault(word, set()).add(t.language)
     number_word = Pattern(longest_first([*units, *scales]), re.IGNORECASE)
-    return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word)
+    return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word,
+                   {word: frozenset(codes) for word, codes in languages.items()})
