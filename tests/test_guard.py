@@ -122,6 +122,9 @@ def test_a_name_is_not_profanity() -> None:
     ("Crap service, as usual.", ["Crap"]),
     ("Bloody disgusting indeed, mate.", ["Bloody"]),  # was passed as a name
     ("Crap!", ["Crap"]),
+    ("Damn, that is late.", ["Damn"]),  # a comma after a word no one is named
+    ("Bloody\nThe parcel is late.", ["Bloody"]),  # alone on a line, still no name
+    ("Thanks, Crap", []),  # after a greeting: read as a name, as before
 ])
 def test_a_capitalised_word_opening_a_line_is_a_name_only_where_names_stand(
         text: str, found: list[str]) -> None:

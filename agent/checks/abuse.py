@@ -29,9 +29,11 @@ INSULT = Caseless(
     r"truffatori|ladri|oplichters?|sukkels?|dieven)\b")
 
 # A capitalised word right after a greeting, before another capitalised word (a surname),
-# alone on a line (a sign-off or a greeting line), opening a line before a comma ("Dick,
-# thanks for ..."), or among the known names is a name. Opening a line before anything
-# else ("Crap. The parcel ...", "Damn it") it is not.
+# or among the known names is a name. So is one of the words above that people are also
+# named, alone on a line (a sign-off or a greeting line) or opening a line before a comma
+# ("Dick, thanks for ..."); any other word there ("Damn, that is late", "Crap. The parcel
+# ...") is what it says.
+_GIVEN_NAMES = frozenset({"dick"})
 _GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|mr|mrs|ms|dr|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
                        r"regards|sincerely|from)\b\.?,?|[—–-])\s*$", re.I)
@@ -53,6 +55,8 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
         return True
     if _SURNAME.match(after):
         return True
+    if word.lower() not in _GIVEN_NAMES:
+        return False
     if before.rstrip().endswith(",") and not after.strip(" \t.,!"):
         return True  # a vocative at the end of a line: "What now, Dick"
     if before.strip(" \t>*-—–,"):
