@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import random
 from pathlib import Path
 
 import yaml
@@ -40,3 +41,37 @@ def code_patterns() -> list[Pattern]:
     grade_reply("Sorry, Sam: that is on us.", from_email(email), load_rubrics(),
                 rules_only=True)
     return [o for o in gc.get_objects() if isinstance(o, Pattern)]
+
+
+_ATOMS = ["a", "b", "k", "s", "A", "K", "\u212a", "\u017f", "[ab]", r"\s", r"\w", "."]
+_RUNS = ["abk", "kab", "bak", "Abk", "ab'?k", "k\u212aab"]
+
+
+def random_pattern(rng: random.Random, *, literal_runs: bool = False) -> str:
+    """A random pattern over a small alphabet: alternations whose branches share first
+    characters, the characters re.IGNORECASE folds onto ASCII letters, classes, repeats,
+    nested groups and assertions (and, with `literal_runs`, runs of literal text, which
+    the prefilter reads)."""
+    atoms = _ATOMS + _RUNS * 2 if literal_runs else _ATOMS
+
+    def word(depth: int) -> str:
+        out = []
+        for _ in range(rng.randint(0, 4)):
+            roll = rng.random()
+            if roll < 0.65:
+                out.append(rng.choice(atoms))
+            elif roll < 0.75:
+                out.append(rng.choice(atoms) + rng.choice(["?", "*", "+", "{1,2}"]))
+            elif roll < 0.85 and depth < 2:
+                out.append("(" + rng.choice(["", "?:"]) + alternation(depth + 1) + ")"
+                           + rng.choice(["", "?"]))
+            elif roll < 0.92:
+                out.append(rng.choice([r"\b", r"(?<!\w)", r"(?!a)", "$", "^"]))
+            else:
+                out.append(rng.choice(["(?<=a)", r"(?=\s)", r"\B"]))
+        return "".join(out)
+
+    def alternation(depth: int) -> str:
+        return "|".join(word(depth) for _ in range(rng.randint(1, 6)))
+
+    return rng.choice(["", r"\b", r"(?<!\w)", "^"]) + "(?:" + alternation(0) + ")"

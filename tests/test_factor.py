@@ -56,33 +56,6 @@ def test_what_it_does_not_follow_is_compiled_as_written() -> None:
         compile_fast(r"(unbalanced")
 
 
-_ATOMS = ["a", "b", "k", "s", "A", "K", "\u212a", "\u017f", "[ab]", r"\s", r"\w", "."]
-
-
-def _random_pattern(rng: random.Random) -> str:
-    def word(depth: int) -> str:
-        out = []
-        for _ in range(rng.randint(0, 4)):
-            roll = rng.random()
-            if roll < 0.65:
-                out.append(rng.choice(_ATOMS))
-            elif roll < 0.75:
-                out.append(rng.choice(_ATOMS) + rng.choice(["?", "*", "+", "{1,2}"]))
-            elif roll < 0.85 and depth < 2:
-                out.append("(" + rng.choice(["", "?:"]) + alternation(depth + 1) + ")"
-                           + rng.choice(["", "?"]))
-            elif roll < 0.92:
-                out.append(rng.choice([r"\b", r"(?<!\w)", r"(?!a)", "$", "^"]))
-            else:
-                out.append(rng.choice(["(?<=a)", r"(?=\s)", r"\B"]))
-        return "".join(out)
-
-    def alternation(depth: int) -> str:
-        return "|".join(word(depth) for _ in range(rng.randint(1, 6)))
-
-    return rng.choice(["", r"\b", r"(?<!\w)", "^"]) + "(?:" + alternation(0) + ")"
-
-
 def test_random_patterns_match_as_python_matches() -> None:
     """A seeded fuzz: alternations with shared first characters, the characters
     re.IGNORECASE folds onto ASCII letters, classes, repeats, groups and assertions."""
@@ -92,7 +65,7 @@ def test_random_patterns_match_as_python_matches() -> None:
              for _ in range(60)]
     checked = 0
     for _ in range(4000):
-        source = _random_pattern(rng)
+        source = corpus.random_pattern(rng)
         for flags in (0, re.I, re.M):
             try:
                 plain = re.compile(source, flags)

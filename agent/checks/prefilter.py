@@ -5,17 +5,30 @@ email or reply, yet Python's engine still walks the whole text for each. Every p
 compiled here is read once for the literal strings a match must contain (one of them at
 least: "sorry" or "apolog" for an apology pattern); one Aho-Corasick pass over a text
 (the `ahocorasick_rs` package, Rust) tells which of all those strings occur, and a pattern
-none of whose strings occurs is not run. The answer is the same as running it: a pattern
-whose requirement cannot be read (verbose, scoped flags, an escape this reader does not
-know, or nothing required of length 3 or more) always runs.
+none of whose strings occurs is not run. The answer is the same as running it: the
+strings are read from Python's own parse of the pattern, and a pattern that requires
+nothing of length 3 or more (or requires it only under scoped flags) always runs.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Callable, Iterator
+from re import _parser  # type: ignore[attr-defined]
+from re._constants import (
+    ASSERT,
+    ASSERT_NOT,
+    AT,
+    ATOMIC_GROUP,
+    BRANCH,
+    IN,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    POSSESSIVE_REPEAT,
+    SUBPATTERN,
+)
 from typing import Any
 
 import ahocorasick_rs
@@ -23,144 +36,80 @@ import ahocorasick_rs
 from agent.checks.factor import compile_fast
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
-_MAX_RUNS = 8  # ways optional characters may go, followed before a run is cut
-_ESCAPED = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
-_ZERO_WIDTH = set("AbBZ")
-_CLASSES = set("dDsSwW")
-_QUANTIFIER = re.compile(r"\{([0-9]*)(?:(,)([0-9]*))?\}")  # ASCII digits, as re reads them
-
-
-class _Unreadable(Exception):
-    """A construct this reader does not follow: the pattern is never skipped."""
-
+_MAX_RUNS = 16  # ways a run of literal text may go, followed before it is cut
+_REPEATS = (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT)
 
 Need = frozenset[str] | None  # one of these strings is in every match; None: nothing known
 
 
-class _Reader:
-    """Recursive descent over a pattern's source, tracking only what a match must hold."""
-
-    def __init__(self, source: str) -> None:
-        self.s = source
-        self.i = 0
-
-    def alternation(self) -> Need:
-        branches = [self.sequence()]
-        while self.i < len(self.s) and self.s[self.i] == "|":
-            self.i += 1
-            branches.append(self.sequence())
-        if any(b is None for b in branches):
-            return None
-        return frozenset().union(*branches)  # type: ignore[arg-type]
-
-    def sequence(self) -> Need:
-        candidates: list[frozenset[str]] = []
-        runs = {""}  # the literal text just read, one string per way optional chars went
-        while self.i < len(self.s) and self.s[self.i] not in "|)":
-            kind, value = self.atom()
-            low, high = self.quantifier()
-            if kind == "literal" and low is None:
-                runs = {r + value for r in runs}
-            elif kind == "literal" and low == 0 and high == 1 and len(runs) <= _MAX_RUNS:
-                runs |= {r + value for r in runs}  # "ok'?d": "okd" or "ok'd"
-            elif kind == "literal" and low:  # the last of the repeats leads what follows
-                candidates.append(frozenset(r + value for r in runs))
-                runs = {value}
-            else:
-                candidates.append(frozenset(runs))
-                runs = {""}
-                if kind == "group" and value is not None and low != 0:
-                    candidates.append(value)
+def _need(tree: Any) -> Need:
+    """What every match of a sequence of Python's parse holds: runs of literal text
+    (each way optional characters, small classes and alternations of literal text may
+    go), or what a required group or alternation holds; the longest such requirement."""
+    candidates: list[frozenset[str]] = []
+    runs = {""}  # the literal text just read, one string per way it may go
+    for op, av in tree.data:
+        if op in (AT, ASSERT, ASSERT_NOT):
+            continue  # no width: the text either side of it is adjacent in a match
+        exact = _exact([(op, av)])
+        if exact is not None and len(runs) * len(exact) <= _MAX_RUNS:
+            runs = {r + e for r in runs for e in exact}
+            continue
+        if op in _REPEATS and av[0] >= 1 and (last := _exact(av[2].data)) is not None \
+                and len(runs) * len(last) <= _MAX_RUNS:
+            # "a+bcd": the last of the repeats leads what follows
+            candidates.append(frozenset(r + e for r in runs for e in last))
+            runs = set(last)
+            continue
         candidates.append(frozenset(runs))
-        usable = [c for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
-        if not usable:
-            return None
-        return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+        runs = {""}
+        inner: Need = None
+        if op is BRANCH:
+            needs = [_need(alt) for alt in av[1]]
+            if all(n is not None for n in needs):
+                inner = frozenset().union(*needs)  # type: ignore[arg-type]
+        elif op is SUBPATTERN and not av[1] and not av[2]:  # no scoped flags
+            inner = _need(av[3])
+        elif op is ATOMIC_GROUP:
+            inner = _need(av)
+        elif op in _REPEATS and av[0] >= 1:
+            inner = _need(av[2])
+        if inner:
+            candidates.append(inner)
+    candidates.append(frozenset(runs))
+    usable = [c for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
 
-    def quantifier(self) -> tuple[int | None, float]:
-        """(least repeats, most) of a quantifier at the cursor; (None, 1) when none."""
-        if self.i >= len(self.s):
-            return None, 1
-        c = self.s[self.i]
-        if c in "*+?":
-            self.i += 1
-            low, high = (1 if c == "+" else 0), (1 if c == "?" else math.inf)
-        elif c == "{":
-            m = _QUANTIFIER.match(self.s, self.i)
-            if m is None or (not m.group(1) and not m.group(2)):
-                raise _Unreadable("a brace that is not a repeat")
-            self.i = m.end()
-            low = int(m.group(1) or 0)
-            high = low if not m.group(2) else int(m.group(3)) if m.group(3) else math.inf
+
+def _exact(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Every text a sequence of literal items can match, when there are few: literals,
+    classes of literals, optional items and alternations of such, groups without flags;
+    None otherwise."""
+    out = {""}
+    for op, av in items:
+        if op in (AT, ASSERT, ASSERT_NOT):
+            continue
+        if op is LITERAL:
+            ways: frozenset[str] | None = frozenset(chr(av))
+        elif op is IN:
+            ways = frozenset(chr(v) for _, v in av) if all(o is LITERAL for o, _ in av) \
+                else None
+        elif op is BRANCH:
+            alts = [_exact(alt.data) for alt in av[1]]
+            ways = None if None in alts else frozenset().union(*alts)  # type: ignore[arg-type]
+        elif op is SUBPATTERN and not av[1] and not av[2]:
+            ways = _exact(av[3].data)
+        elif op in _REPEATS and av[0] == 0 and av[1] == 1:
+            inner = _exact(av[2].data)
+            ways = None if inner is None else inner | {""}
         else:
-            return None, 1
-        if self.i < len(self.s) and self.s[self.i] in "?+":  # lazy or possessive
-            self.i += 1
-        return low, high
-
-    def atom(self) -> tuple[str, Any]:
-        c = self.s[self.i]
-        self.i += 1
-        if c == "(":
-            return self.group()
-        if c == "[":
-            self.char_class()
-            return "class", None
-        if c == "\\":
-            return self.escape()
-        if c == ".":
-            return "class", None
-        if c in "^$":
-            return "zero", None
-        if c in "*+?{":
-            raise _Unreadable("a quantifier with nothing to repeat")
-        return "literal", c
-
-    def group(self) -> tuple[str, Any]:
-        kind = "group"
-        if self.s.startswith("?", self.i):
-            rest = self.s[self.i + 1:]
-            if rest.startswith(("=", "!", "<=", "<!")):
-                self.i += 2 if rest[0] in "=!" else 3
-                kind = "zero"
-            elif rest.startswith(":"):
-                self.i += 2
-            elif rest.startswith("P<"):
-                end = self.s.index(">", self.i)
-                self.i = end + 1
-            else:  # flags, comments, back-references by name, conditionals
-                raise _Unreadable("(?" + rest[:2])
-        need = self.alternation()
-        if self.i >= len(self.s) or self.s[self.i] != ")":
-            raise _Unreadable("an unclosed group")
-        self.i += 1
-        return kind, need if kind == "group" else None
-
-    def char_class(self) -> None:
-        if self.s.startswith("^", self.i):
-            self.i += 1
-        if self.s.startswith("]", self.i):
-            self.i += 1
-        while self.i < len(self.s) and self.s[self.i] != "]":
-            self.i += 2 if self.s[self.i] == "\\" else 1
-        if self.i >= len(self.s):
-            raise _Unreadable("an unclosed character class")
-        self.i += 1
-
-    def escape(self) -> tuple[str, Any]:
-        if self.i >= len(self.s):
-            raise _Unreadable("a trailing backslash")
-        c = self.s[self.i]
-        self.i += 1
-        if c in _ZERO_WIDTH:
-            return "zero", None
-        if c in _CLASSES:
-            return "class", None
-        if c in _ESCAPED:
-            return "literal", _ESCAPED[c]
-        if c.isalnum():  # \x, \u, \N{...}, back-references, octal: not followed here
-            raise _Unreadable("\\" + c)
-        return "literal", c
+            ways = None
+        if ways is None or len(out) * len(ways) > _MAX_RUNS:
+            return None
+        out = {o + w for o in out for w in ways}
+    return frozenset(out)
 
 
 # Under re.IGNORECASE, Python matches an ASCII letter with its other case and with these
@@ -176,20 +125,19 @@ def caseless_key(text: str) -> str:
 
 def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
     """Strings of which every match of the pattern contains at least one, each at least
-    MIN_LITERAL characters; None when that cannot be said (then the pattern always runs).
-    For a case-insensitive pattern they are lower case, ASCII, and looked for in
-    `caseless_key(text)`: each literal is cut at its non-ASCII letters (whose case
-    partners this reader does not follow) and its longest ASCII piece kept."""
-    if flags & re.VERBOSE:
-        return None
-    reader = _Reader(source)
+    MIN_LITERAL characters, read from Python's own parse of it; None when that cannot be
+    said (then the pattern always runs). For a case-insensitive pattern they are lower
+    case, ASCII, and looked for in `caseless_key(text)`: each literal is cut at its
+    non-ASCII letters (whose case partners are not followed) and its longest ASCII piece
+    kept."""
     try:
-        need = reader.alternation()
-    except (_Unreadable, ValueError, RecursionError):  # deeper nesting than re's own
+        tree = _parser.parse(source, flags)
+        need = _need(tree)
+    except (re.error, RecursionError):  # not a pattern, or nested deeper than we recurse
         return None
-    if reader.i != len(source) or need is None:  # an unbalanced ")"
+    if need is None:
         return None
-    if flags & re.IGNORECASE:
+    if (flags | tree.state.flags) & re.IGNORECASE:
         pieces = [max(_NOT_ASCII.split(literal.lower()), key=len) for literal in need]
         if min(map(len, pieces)) < MIN_LITERAL:
             return None
