@@ -97,7 +97,7 @@ def from_email(text: str) -> Situation:
         customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
         product=analysis.product, duration=details.duration,
         must_not_promise_refund=True if refund_bait else None, injection=injection,
-        problem=reports_problem(email.body), source="analyzer",
+        problem=None, source="analyzer",  # the graders read it (graders.reports_problem)
     )
 
 
@@ -141,8 +141,3 @@ def from_labels(text: str, *, fault: str, abusive: bool, threats: tuple[str, ...
         product=analysis.product, duration=details.duration,
         injection=bool(_INJECTION.search(email.body)), problem=problem, source="labels",
     )
-
-
-def reports_problem(body: str) -> bool | None:
-    """Whether a raw email reports a problem or frustration (None when unsure)."""
-    return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from agent.checks.prefilter import Pattern
 from agent.config import Policy
 from evals.graders.base import Ctx
 from evals.graders.registry import grader_for
@@ -35,15 +36,15 @@ def not_applicable(rubric: Rubric, situation: Situation) -> str | None:
     return None
 
 
-_THANKS = re.compile(r"\b(thanks?|thank\s+you|grateful|appreciate\w*|great\s+(service|job|"
-                     r"work)|works\s+(perfectly|great|fine)|brilliant|excellent|amazing|"
-                     r"love\s+(it|the)|well\s+done|kudos|gracias|merci|danke|obrigad[oa]|"
-                     r"bedankt)\b", re.I)
-_TROUBLE = re.compile(r"\b(not|no|never|still|yet|late|delay\w*|broken|damaged|wrong|missing|"
-                      r"lost|twice|refund\w*|charged?|cancel\w*|problem|issue|complain\w*|"
-                      r"disappoint\w*|frustrat\w*|angry|annoy\w*|worst|terrible|awful|"
-                      r"unacceptable|can'?t|cannot|won'?t|doesn'?t|didn'?t|isn'?t|hasn'?t|"
-                      r"haven'?t|fail\w*|error|stuck|locked|rude)\b", re.I)
+_THANKS = Pattern(r"\b(thanks?|thank\s+you|grateful|appreciate\w*|great\s+(service|job|"
+                  r"work)|works\s+(perfectly|great|fine)|brilliant|excellent|amazing|"
+                  r"love\s+(it|the)|well\s+done|kudos|gracias|merci|danke|obrigad[oa]|"
+                  r"bedankt)\b", re.I)
+_TROUBLE = Pattern(r"\b(not|no|never|still|yet|late|delay\w*|broken|damaged|wrong|missing|"
+                   r"lost|twice|refund\w*|charged?|cancel\w*|problem|issue|complain\w*|"
+                   r"disappoint\w*|frustrat\w*|angry|annoy\w*|worst|terrible|awful|"
+                   r"unacceptable|can'?t|cannot|won'?t|doesn'?t|didn'?t|isn'?t|hasn'?t|"
+                   r"haven'?t|fail\w*|error|stuck|locked|rude)\b", re.I)
 
 
 def reports_problem(situation: Situation) -> bool:
