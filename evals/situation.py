@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from agent.checks.prefilter import Pattern
 from agent.inbound import parse_text
 from agent.models import Fault, Threat
 from evals.suites import Case
 
-_INJECTION = re.compile(
+_INJECTION = Pattern(
     r"ignore\s+(all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|my\s+)*(instructions|rules|"
     r"guidelines|prompt)|system\s+prompt|hidden\s+instructions|(reply|support|ai)\s+(bot|"
     r"assistant)|internal\s+policy\s+update|(promise|confirm)\s+(me\s+)?(a\s+)?(full\s+|100%\s+)"
