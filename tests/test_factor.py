@@ -49,6 +49,27 @@ def test_an_anchored_pattern_gets_no_lookahead(source: str) -> None:
     assert tree is not None and tree.data[0][0] is not ASSERT
 
 
+def test_without_pythons_internals_patterns_run_as_written(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """re._parser missing (another Python), or its tree not what the rewrite expects:
+    patterns compile as written and are never skipped. Slower, never wrong."""
+    from agent.checks import factor, prefilter
+
+    monkeypatch.setattr(factor, "_parser", None)
+    assert factor.rewritten(r"\b(?:apple|apricot)") is None
+    assert compile_fast(r"\b(?:apple|apricot)").findall("an apricot") == ["apricot"]
+    assert prefilter.required_literals(r"\bapricot\b") is None
+    assert prefilter.Pattern(r"\bzqxjv\b").possible("no such word") is True
+    monkeypatch.undo()
+
+    def changed(*args: object) -> None:
+        raise AttributeError("'SubPattern' object has no attribute 'data'")
+
+    monkeypatch.setattr(factor, "_factor_tree", changed)
+    assert factor.rewritten(r"ab|ac") is None
+    assert compile_fast(r"ab|ac").findall("ab ac") == ["ab", "ac"]
+
+
 def test_what_it_does_not_follow_is_compiled_as_written() -> None:
     assert rewritten(r"a b | a c", re.VERBOSE) is None
     assert compile_fast(r"a b | a c", re.VERBOSE).findall("ab ac") == ["ab", "ac"]

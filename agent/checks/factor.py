@@ -23,30 +23,35 @@ rewritten and the original pattern side by side on our corpus.
 from __future__ import annotations
 
 import re
-from re import _compiler, _parser  # type: ignore[attr-defined]
-from re._constants import (
-    ASSERT,
-    ASSERT_NOT,
-    AT,
-    AT_BEGINNING,
-    AT_BEGINNING_LINE,
-    AT_BEGINNING_STRING,
-    ATOMIC_GROUP,
-    BRANCH,
-    GROUPREF_EXISTS,
-    IN,
-    LITERAL,
-    MAX_REPEAT,
-    MIN_REPEAT,
-    NEGATE,
-    POSSESSIVE_REPEAT,
-    RANGE,
-    SUBPATTERN,
-)
 from typing import Any
 
-_REPEATS = (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT)
-_ANCHORS = (AT_BEGINNING, AT_BEGINNING_LINE, AT_BEGINNING_STRING)
+# Python's own parser and compiler are internals (re._parser, re._compiler, re._constants:
+# their shape changes little between releases, but they are no public API), and this
+# module is the one place that touches them. Where they are missing or not what this was
+# written for, every pattern compiles as written and the prefilter reads nothing: slower,
+# never wrong (tests/test_factor.py checks both ways).
+try:
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+    from re import _constants as sre
+
+    REPEATS: tuple[Any, ...] = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+    _ANCHORS: tuple[Any, ...] = (sre.AT_BEGINNING, sre.AT_BEGINNING_LINE,
+                                 sre.AT_BEGINNING_STRING)
+except (ImportError, AttributeError):  # pragma: no cover - another Python
+    _compiler = _parser = sre = None
+    REPEATS = _ANCHORS = ()
+_INTERNALS_CHANGED = (AttributeError, TypeError, ValueError, IndexError, KeyError)
+
+
+def parse(source: str, flags: int = 0) -> Any | None:
+    """Python's parse of a pattern (its tree of opcodes); None when this Python's
+    internals are not available. A pattern Python rejects raises `re.error`."""
+    if _parser is None:
+        return None
+    try:
+        return _parser.parse(source, flags)
+    except (*_INTERNALS_CHANGED, RecursionError):
+        return None
 
 
 def compile_fast(source: str, flags: int = 0) -> re.Pattern[str]:
@@ -55,20 +60,26 @@ def compile_fast(source: str, flags: int = 0) -> re.Pattern[str]:
     tree = rewritten(source, flags)
     if tree is None:
         return re.compile(source, flags)
-    return _compiler.compile(tree, flags)
+    try:
+        return _compiler.compile(tree, flags)
+    except _INTERNALS_CHANGED:
+        return re.compile(source, flags)
 
 
 def rewritten(source: str, flags: int = 0) -> Any | None:
     """Python's parse of the pattern, rewritten; None when it cannot be (verbose or
-    locale patterns, or a Python whose parser is not the one this was written for)."""
+    locale patterns, or a Python whose internals are not the ones this was written
+    for)."""
     if flags & (re.VERBOSE | re.LOCALE | re.DEBUG):
         return None
+    tree = parse(source, flags)
+    if tree is None:
+        return None
     try:
-        tree = _parser.parse(source, flags)
         ignorecase = bool((flags | tree.state.flags) & re.IGNORECASE)
         _factor_tree(tree, ignorecase)
         _lead(tree, ignorecase)
-    except (AttributeError, TypeError, ValueError, IndexError):
+    except _INTERNALS_CHANGED:
         return None
     return tree
 
@@ -77,7 +88,7 @@ def rewritten(source: str, flags: int = 0) -> Any | None:
 def _factor_tree(tree: Any, ignorecase: bool) -> None:
     data = []
     for op, av in tree.data:
-        if op is BRANCH:
+        if op is sre.BRANCH:
             for alt in av[1]:
                 _factor_tree(alt, ignorecase)
             alts = _factored(av[1], tree.state, ignorecase)
@@ -85,16 +96,16 @@ def _factor_tree(tree: Any, ignorecase: bool) -> None:
                 data += alts[0].data
                 continue
             av = (None, alts)
-        elif op is SUBPATTERN:
+        elif op is sre.SUBPATTERN:
             scoped = (ignorecase or bool(av[1] & re.IGNORECASE)) and not av[2] & re.IGNORECASE
             _factor_tree(av[3], scoped)
-        elif op in _REPEATS:
+        elif op in REPEATS:
             _factor_tree(av[2], ignorecase)
-        elif op in (ASSERT, ASSERT_NOT):
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
             _factor_tree(av[1], ignorecase)
-        elif op is ATOMIC_GROUP:
+        elif op is sre.ATOMIC_GROUP:
             _factor_tree(av, ignorecase)
-        elif op is GROUPREF_EXISTS:
+        elif op is sre.GROUPREF_EXISTS:
             _factor_tree(av[1], ignorecase)
             if av[2] is not None:
                 _factor_tree(av[2], ignorecase)
@@ -108,7 +119,7 @@ def _head(alt: Any) -> tuple[Any, Any] | None:
     if not alt.data:
         return None
     op, av = alt.data[0]
-    return (op, av) if op in (LITERAL, IN, AT) else None
+    return (op, av) if op in (sre.LITERAL, sre.IN, sre.AT) else None
 
 
 def _first_set(alt: Any, ignorecase: bool) -> frozenset[str] | None:
@@ -120,9 +131,9 @@ def _first_set(alt: Any, ignorecase: bool) -> frozenset[str] | None:
         return None
     chars: set[str] = set()
     for op, av in items:
-        if op is LITERAL:
+        if op is sre.LITERAL:
             chars.add(chr(av))
-        elif op is RANGE and av[1] - av[0] < 128:
+        elif op is sre.RANGE and av[1] - av[0] < 128:
             chars.update(map(chr, range(av[0], av[1] + 1)))
         else:
             return None
@@ -173,7 +184,7 @@ def _factored(alts: list[Any], state: Any, ignorecase: bool) -> list[Any]:
             out.extend(group)
             continue
         rests = [_parser.SubPattern(state, alt.data[1:]) for alt in group]
-        joined = _parser.SubPattern(state, [head, (BRANCH, (None, _factored(
+        joined = _parser.SubPattern(state, [head, (sre.BRANCH, (None, _factored(
             rests, state, ignorecase)))])
         out.append(joined)
     return out
@@ -184,12 +195,12 @@ def _lead(tree: Any, ignorecase: bool) -> None:
     if not tree.data:
         return
     op, av = tree.data[0]
-    if (op is AT and av in _ANCHORS) or (op in (LITERAL, IN) and not ignorecase):
+    if (op is sre.AT and av in _ANCHORS) or (op in (sre.LITERAL, sre.IN) and not ignorecase):
         return  # tried at one position only, or the engine skips ahead by itself
     items = _firsts(tree)
     if items:
-        look = _parser.SubPattern(tree.state, [(IN, items)])
-        tree.data.insert(0, (ASSERT, (1, look)))
+        look = _parser.SubPattern(tree.state, [(sre.IN, items)])
+        tree.data.insert(0, (sre.ASSERT, (1, look)))
 
 
 def _firsts(tree: Any) -> list[Any] | None:
@@ -203,19 +214,19 @@ def _starts(tree: Any) -> tuple[list[Any], bool] | None:
     """The set items a match can begin with, and whether it can be empty."""
     out: list[Any] = []
     for op, av in tree.data:
-        if op in (AT, ASSERT, ASSERT_NOT):
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # no width
-        if op is LITERAL:
-            return [*out, (LITERAL, av)], False
-        if op is IN:
-            return None if any(o is NEGATE for o, _ in av) else ([*out, *av], False)
-        if op is SUBPATTERN and not av[1] and not av[2]:
+        if op is sre.LITERAL:
+            return [*out, (sre.LITERAL, av)], False
+        if op is sre.IN:
+            return None if any(o is sre.NEGATE for o, _ in av) else ([*out, *av], False)
+        if op is sre.SUBPATTERN and not av[1] and not av[2]:
             inner = _starts(av[3])
-        elif op is BRANCH:
+        elif op is sre.BRANCH:
             alts = [_starts(alt) for alt in av[1]]
             inner = None if None in alts else (
                 [i for a in alts if a for i in a[0]], any(a[1] for a in alts if a))
-        elif op in _REPEATS:
+        elif op in REPEATS:
             inner = _starts(av[2])
             inner = None if inner is None else (inner[0], inner[1] or av[0] == 0)
         else:

@@ -15,29 +15,14 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from re import _parser  # type: ignore[attr-defined]
-from re._constants import (
-    ASSERT,
-    ASSERT_NOT,
-    AT,
-    ATOMIC_GROUP,
-    BRANCH,
-    IN,
-    LITERAL,
-    MAX_REPEAT,
-    MIN_REPEAT,
-    POSSESSIVE_REPEAT,
-    SUBPATTERN,
-)
 from typing import Any
 
 import ahocorasick_rs
 
-from agent.checks.factor import compile_fast
+from agent.checks.factor import REPEATS, compile_fast, parse, sre
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
 _MAX_RUNS = 16  # ways a run of literal text may go, followed before it is cut
-_REPEATS = (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT)
 
 Need = frozenset[str] | None  # one of these strings is in every match; None: nothing known
 
@@ -49,13 +34,13 @@ def _need(tree: Any) -> Need:
     candidates: list[frozenset[str]] = []
     runs = {""}  # the literal text just read, one string per way it may go
     for op, av in tree.data:
-        if op in (AT, ASSERT, ASSERT_NOT):
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # no width: the text either side of it is adjacent in a match
         exact = _exact([(op, av)])
         if exact is not None and len(runs) * len(exact) <= _MAX_RUNS:
             runs = {r + e for r in runs for e in exact}
             continue
-        if op in _REPEATS and av[0] >= 1 and (last := _exact(av[2].data)) is not None \
+        if op in REPEATS and av[0] >= 1 and (last := _exact(av[2].data)) is not None \
                 and len(runs) * len(last) <= _MAX_RUNS:
             # "a+bcd": the last of the repeats leads what follows
             candidates.append(frozenset(r + e for r in runs for e in last))
@@ -64,15 +49,15 @@ def _need(tree: Any) -> Need:
         candidates.append(frozenset(runs))
         runs = {""}
         inner: Need = None
-        if op is BRANCH:
+        if op is sre.BRANCH:
             needs = [_need(alt) for alt in av[1]]
             if all(n is not None for n in needs):
                 inner = frozenset().union(*needs)  # type: ignore[arg-type]
-        elif op is SUBPATTERN and not av[1] and not av[2]:  # no scoped flags
+        elif op is sre.SUBPATTERN and not av[1] and not av[2]:  # no scoped flags
             inner = _need(av[3])
-        elif op is ATOMIC_GROUP:
+        elif op is sre.ATOMIC_GROUP:
             inner = _need(av)
-        elif op in _REPEATS and av[0] >= 1:
+        elif op in REPEATS and av[0] >= 1:
             inner = _need(av[2])
         if inner:
             candidates.append(inner)
@@ -89,19 +74,19 @@ def _exact(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     None otherwise."""
     out = {""}
     for op, av in items:
-        if op in (AT, ASSERT, ASSERT_NOT):
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue
-        if op is LITERAL:
+        if op is sre.LITERAL:
             ways: frozenset[str] | None = frozenset(chr(av))
-        elif op is IN:
-            ways = frozenset(chr(v) for _, v in av) if all(o is LITERAL for o, _ in av) \
+        elif op is sre.IN:
+            ways = frozenset(chr(v) for _, v in av) if all(o is sre.LITERAL for o, _ in av) \
                 else None
-        elif op is BRANCH:
+        elif op is sre.BRANCH:
             alts = [_exact(alt.data) for alt in av[1]]
             ways = None if None in alts else frozenset().union(*alts)  # type: ignore[arg-type]
-        elif op is SUBPATTERN and not av[1] and not av[2]:
+        elif op is sre.SUBPATTERN and not av[1] and not av[2]:
             ways = _exact(av[3].data)
-        elif op in _REPEATS and av[0] == 0 and av[1] == 1:
+        elif op in REPEATS and av[0] == 0 and av[1] == 1:
             inner = _exact(av[2].data)
             ways = None if inner is None else inner | {""}
         else:
@@ -131,13 +116,14 @@ def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
     non-ASCII letters (whose case partners are not followed) and its longest ASCII piece
     kept."""
     try:
-        tree = _parser.parse(source, flags)
-        need = _need(tree)
-    except (re.error, RecursionError):  # not a pattern, or nested deeper than we recurse
-        return None
+        tree = parse(source, flags)
+        need = None if tree is None else _need(tree)
+        flags |= tree.state.flags if tree is not None else 0
+    except (re.error, RecursionError, AttributeError, TypeError, IndexError, KeyError):
+        return None  # not a pattern, nested deeper than we recurse, another Python's parse
     if need is None:
         return None
-    if (flags | tree.state.flags) & re.IGNORECASE:
+    if flags & re.IGNORECASE:
         pieces = [max(_NOT_ASCII.split(literal.lower()), key=len) for literal in need]
         if min(map(len, pieces)) < MIN_LITERAL:
             return None
