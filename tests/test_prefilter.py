@@ -87,6 +87,13 @@ def test_what_it_cannot_read_always_runs(source: str, flags: int) -> None:
     assert required_literals(source, flags) is None
 
 
+def test_an_inline_ignorecase_flag_is_read_as_caseless() -> None:
+    """Found by a fuzzer: the literals were lower-cased for "(?i)" but looked for in the
+    text as written."""
+    assert Pattern("(?i)abcd").search("ABCD") is not None
+    assert Pattern("(?i)abcd").search("no match here") is None
+
+
 def test_short_strings_are_no_filter() -> None:
     assert required_literals("ab") is None and MIN_LITERAL == 3
 

@@ -67,10 +67,9 @@ def compile_fast(source: str, flags: int = 0) -> re.Pattern[str]:
 
 
 def rewritten(source: str, flags: int = 0) -> Any | None:
-    """Python's parse of the pattern, rewritten; None when it cannot be (verbose or
-    locale patterns, or a Python whose internals are not the ones this was written
-    for)."""
-    if flags & (re.VERBOSE | re.LOCALE | re.DEBUG):
+    """Python's parse of the pattern, rewritten; None when it cannot be (a Python whose
+    internals are not the ones this was written for)."""
+    if flags & re.DEBUG:  # the compile prints its code
         return None
     tree = parse(source, flags)
     if tree is None:
@@ -86,6 +85,7 @@ def rewritten(source: str, flags: int = 0) -> Any | None:
 
 # --- alternatives under a shared first character ------------------------------------------
 def _factor_tree(tree: Any, ignorecase: bool) -> None:
+    # The parser cached each group's width; every rewrite here keeps widths as they were.
     data = []
     for op, av in tree.data:
         if op is sre.BRANCH:
@@ -198,9 +198,18 @@ def _lead(tree: Any, ignorecase: bool) -> None:
     if (op is sre.AT and av in _ANCHORS) or (op in (sre.LITERAL, sre.IN) and not ignorecase):
         return  # tried at one position only, or the engine skips ahead by itself
     items = _firsts(tree)
+    if items and ignorecase and any(_astral(op, av) for op, av in items):
+        return  # Python's sets do not fold letters above U+FFFF under IGNORECASE
     if items:
         look = _parser.SubPattern(tree.state, [(sre.IN, items)])
         tree.data.insert(0, (sre.ASSERT, (1, look)))
+
+
+def _astral(op: Any, av: Any) -> bool:
+    """A set item that reaches beyond the Basic Multilingual Plane. CPython 3.11 keeps such
+    a letter in a case-insensitive set as written, so `[\U00010400]` under re.IGNORECASE
+    matches neither case of it while the literal matches both (found by a fuzzer)."""
+    return (op is sre.LITERAL and av > 0xFFFF) or (op is sre.RANGE and av[1] > 0xFFFF)
 
 
 def _firsts(tree: Any) -> list[Any] | None:

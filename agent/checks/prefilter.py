@@ -205,7 +205,8 @@ class Pattern:
         self.pattern = source
         need = required_literals(source, flags)
         self._ids = None if need is None else REGISTRY.register(need)
-        self._present = REGISTRY.present_caseless if flags & re.IGNORECASE \
+        # The compiled flags: an inline "(?i)" makes the pattern caseless too.
+        self._present = REGISTRY.present_caseless if self.regex.flags & re.IGNORECASE \
             else REGISTRY.present
 
     def possible(self, text: str) -> bool:
