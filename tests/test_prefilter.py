@@ -7,8 +7,17 @@ import re
 
 import pytest
 
-from agent.checks.prefilter import MIN_LITERAL, Pattern, caseless_key, required_literals
+from agent.checks.prefilter import (
+    MIN_LITERAL,
+    SHORT_TEXT,
+    Pattern,
+    caseless_key,
+    required_literals,
+)
 from tests import corpus
+
+_PAD = " and a few more words" * 3  # a text this long is looked up, not just searched
+assert len(_PAD) >= SHORT_TEXT
 
 
 @pytest.mark.parametrize(("source", "need"), [
@@ -57,8 +66,8 @@ def test_the_caseless_key_holds_every_ascii_character_ignorecase_matches() -> No
     for source, text in ((r"\bsafe\b", "ſafe"), (r"\bkeep\b", "\u212aeep"),
                          (r"\binvoice\b", "İnvoice"), (r"\binvoice\b", "ınvoice"),
                          (r"\bphone\b", "Call my PHONE")):
-        assert Pattern(source, re.IGNORECASE).search(text), text
-    assert Pattern(r"\bphone\b", re.IGNORECASE).search("no telephones here") is None
+        assert Pattern(source, re.IGNORECASE).search(text + _PAD), text
+    assert Pattern(r"\bphone\b", re.IGNORECASE).search("no telephones here" + _PAD) is None
 
 
 @pytest.mark.parametrize(("source", "flags", "need"), [
@@ -90,8 +99,15 @@ def test_what_it_cannot_read_always_runs(source: str, flags: int) -> None:
 def test_an_inline_ignorecase_flag_is_read_as_caseless() -> None:
     """Found by a fuzzer: the literals were lower-cased for "(?i)" but looked for in the
     text as written."""
-    assert Pattern("(?i)abcd").search("ABCD") is not None
-    assert Pattern("(?i)abcd").search("no match here") is None
+    assert Pattern("(?i)abcd").search("ABCD" + _PAD) is not None
+    assert Pattern("(?i)abcd").search("no match here" + _PAD) is None
+
+
+def test_a_short_text_is_not_looked_up_but_searched() -> None:
+    pattern = Pattern(r"\bzqxjv\b")
+    assert pattern.possible("a short line") is True  # cheaper to search than to look up
+    assert pattern.possible("a line long enough to be looked up " * 2) is False
+    assert pattern.search("a short line") is None
 
 
 def test_short_strings_are_no_filter() -> None:
@@ -100,15 +116,16 @@ def test_short_strings_are_no_filter() -> None:
 
 def test_a_skipped_pattern_finds_nothing_and_a_run_one_finds_everything() -> None:
     pattern = Pattern(r"\bcharged\s+twice\b")
-    assert pattern.search("we were billed once") is None
-    assert [m.span() for m in pattern.finditer("charged twice, charged  twice")] == [
+    assert not pattern.possible("we were billed once" + _PAD)
+    assert pattern.search("we were billed once" + _PAD) is None
+    assert [m.span() for m in pattern.finditer("charged twice, charged  twice" + _PAD)] == [
         (0, 13), (15, 29)]
-    assert pattern.sub("X", "you charged twice") == "you X"
-    assert pattern.findall("nothing here") == []
+    assert pattern.sub("X", "you charged twice" + _PAD) == "you X" + _PAD
+    assert pattern.findall("nothing here" + _PAD) == []
 
 
 def test_a_pattern_added_after_a_text_was_read_still_matches_it() -> None:
-    text = "the parcel was quarantined by customs zyxwvut"
+    text = "the parcel was quarantined by customs zyxwvut" + _PAD
     assert Pattern(r"quarantined").search(text)  # the text's literals are remembered now
     late = Pattern(r"zyxwvut")  # a literal no pattern had: the automaton is rebuilt
     assert late.search(text) is not None
@@ -121,7 +138,7 @@ def test_random_patterns_are_never_skipped_where_they_match() -> None:
     rng = random.Random(7)
     alphabet = "abkAK\u212a '"
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-             for _ in range(60)]
+             + " " * SHORT_TEXT for _ in range(60)]  # long enough to be looked up
     skipped = 0
     for _ in range(3000):
         source = corpus.random_pattern(rng, literal_runs=True)
@@ -139,7 +156,7 @@ def test_random_patterns_are_never_skipped_where_they_match() -> None:
 
 
 def test_text_the_automaton_cannot_read_runs_every_pattern() -> None:
-    text = "refund\ud800 approved"  # a lone surrogate is not UTF-8
+    text = "refund\ud800 approved" + _PAD  # a lone surrogate is not UTF-8
     assert Pattern(r"refund").search(text) is not None
 
 
