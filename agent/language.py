@@ -23,8 +23,10 @@ NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt":
 _MIN_LETTERS = 12  # below this, a guess is noise
 _CONFIDENT = 0.55
 _AHEAD = 2.0  # ... or this many times as likely as the next language
-# Ids, amounts, URLs and e-mail addresses say nothing about the language around them.
-_NOISE = re.compile(r"\S*\d\S*|https?://\S+|\S+@\S+|[#*_>|~`]+")
+# Ids, amounts, URLs and e-mail addresses say nothing about the language around them. A
+# word with a digit or an "@" goes whole, so those alternatives start only where a word
+# does (tried inside every word, they cost a third more and found nothing more).
+_NOISE = re.compile(r"(?<!\S)\S*\d\S*|https?://\S+|(?<!\S)\S+@\S+|[#*_>|~`]+")
 
 
 @dataclass(frozen=True)
