@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import json
 import random
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -75,3 +77,16 @@ def random_pattern(rng: random.Random, *, literal_runs: bool = False) -> str:
         return "|".join(word(depth) for _ in range(rng.randint(1, 6)))
 
     return rng.choice(["", r"\b", r"(?<!\w)", "^"]) + "(?:" + alternation(0) + ")"
+
+
+def random_cases(rng: random.Random, count: int, flag_sets: tuple[int, ...], *,
+                 literal_runs: bool = False) -> Iterator[tuple[str, int, re.Pattern[str]]]:
+    """(source, flags, Python's own compile) for `count` random patterns under each of
+    `flag_sets`, leaving out those Python rejects."""
+    for _ in range(count):
+        source = random_pattern(rng, literal_runs=literal_runs)
+        for flags in flag_sets:
+            try:
+                yield source, flags, re.compile(source, flags)
+            except re.error:
+                continue

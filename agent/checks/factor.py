@@ -40,7 +40,8 @@ try:
 except (ImportError, AttributeError):  # pragma: no cover - another Python
     _compiler = _parser = sre = None
     REPEATS = _ANCHORS = ()
-_INTERNALS_CHANGED = (AttributeError, TypeError, ValueError, IndexError, KeyError)
+# What a Python whose internals differ raises while its tree is read or rewritten.
+INTERNALS_CHANGED = (AttributeError, TypeError, ValueError, IndexError, KeyError)
 
 
 def parse(source: str, flags: int = 0) -> Any | None:
@@ -50,7 +51,7 @@ def parse(source: str, flags: int = 0) -> Any | None:
         return None
     try:
         return _parser.parse(source, flags)
-    except (*_INTERNALS_CHANGED, RecursionError):
+    except (*INTERNALS_CHANGED, RecursionError):
         return None
 
 
@@ -62,7 +63,7 @@ def compile_fast(source: str, flags: int = 0) -> re.Pattern[str]:
         return re.compile(source, flags)
     try:
         return _compiler.compile(tree, flags)
-    except _INTERNALS_CHANGED:
+    except INTERNALS_CHANGED:
         return re.compile(source, flags)
 
 
@@ -78,7 +79,7 @@ def rewritten(source: str, flags: int = 0) -> Any | None:
         ignorecase = bool((flags | tree.state.flags) & re.IGNORECASE)
         _factor_tree(tree, ignorecase)
         _lead(tree, ignorecase)
-    except _INTERNALS_CHANGED:
+    except INTERNALS_CHANGED:
         return None
     return tree
 

@@ -147,12 +147,12 @@ def find_amounts(text: str) -> tuple[Amount, ...]:
         found.append(Amount(Span(m.start(), m.end(), folded[m.start():m.end()].strip()), value,
                             cur))
     taken = [(a.span.start, a.span.end) for a in found]
+    lex = lexicon()
     for m in spelled.finditer(folded):
         if any(s < m.end() and m.start() < e for s, e in taken):
             continue
         words = m.group("words")
-        if lexicon().number_word.fullmatch(words) and not lexicon().same_language(
-                words, m.group("post")):
+        if lex.number_word.fullmatch(words) and not lex.same_language(words, m.group("post")):
             continue  # "a real letdown": an English article, a Portuguese currency word
         value = _spelled_value(words)
         if value > 0:

@@ -19,7 +19,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from agent.checks.factor import REPEATS, compile_fast, parse, sre
+from agent.checks.factor import INTERNALS_CHANGED, REPEATS, compile_fast, parse, sre
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
 SHORT_TEXT = 48  # characters: a line or a clause this short is scanned faster than it is
@@ -120,12 +120,11 @@ def required_literals(source: str, flags: int = 0) -> frozenset[str] | None:
     try:
         tree = parse(source, flags)
         need = None if tree is None else _need(tree)
-        flags |= tree.state.flags if tree is not None else 0
-    except (re.error, RecursionError, AttributeError, TypeError, IndexError, KeyError):
+    except (re.error, RecursionError, *INTERNALS_CHANGED):
         return None  # not a pattern, nested deeper than we recurse, another Python's parse
-    if need is None:
+    if tree is None or need is None:
         return None
-    if flags & re.IGNORECASE:
+    if (flags | tree.state.flags) & re.IGNORECASE:
         pieces = [max(_NOT_ASCII.split(literal.lower()), key=len) for literal in need]
         if min(map(len, pieces)) < MIN_LITERAL:
             return None
