@@ -83,20 +83,21 @@ REPLY_ONLY = Situation()
 
 
 def from_email(text: str) -> Situation:
-    """The analyzer's read of a raw email (no team labels available)."""
-    from agent.offline.analyzer import analyze, read_details
+    """The analyzer's read of a raw email (no team labels available). Only the flags are
+    read: the issue list and the anger level, which no grader uses, are never computed."""
+    from agent.language import detect_language
+    from agent.offline.analyzer import read
 
     email = parse_text(text)
-    analysis = analyze(email)
-    details = read_details(email)
+    reading = read(email)
     injection = bool(_INJECTION.search(email.body))
     refund_bait = injection and "refund" in email.body.lower()
     return Situation(
-        email=email.body, category=analysis.category, fault=analysis.fault.value,
-        abusive=analysis.abusive, threats=tuple(t.value for t in analysis.threats),
-        language=analysis.language, escalate=analysis.escalate,
-        customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
-        product=analysis.product, duration=details.duration,
+        email=email.body, category=reading.category, fault=reading.fault.value,
+        abusive=reading.abusive, threats=tuple(t.value for t in reading.threats),
+        language=detect_language(email.body), escalate=reading.escalate,
+        customer_name=reading.name, order_ids=tuple(reading.order_ids),
+        product=reading.product, duration=reading.duration,
         must_not_promise_refund=True if refund_bait else None, injection=injection,
         problem=None, source="analyzer",  # the graders read it (graders.reports_problem)
     )

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from agent.checks.abuse import ACRONYMS, INSULT, PROFANITY, find_insults, find_profanity
 from agent.checks.money import find_amounts
@@ -66,6 +66,21 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class _Working:
+    """What the issue and anger reads need beyond the flags: kept with the reading, so
+    those two are read only when asked for (grading asks for neither)."""
+
+    lex: Lexicon
+    text: str
+    low: str
+    parts: tuple[Sentence, ...]
+    signals_text: str
+    scored: Scored
+    hits: dict[Signal, tuple[int, int]]
+    abusive_hits: int
+
+
+@dataclass(frozen=True)
 class Reading:
     """Everything the analyzer read, as typed flags. `Analysis` is built from it, and the
     composer reads it (never `Analysis`' display strings)."""
@@ -74,7 +89,6 @@ class Reading:
     handling: Handling
     scores: tuple[tuple[str, int], ...]
     signals: frozenset[Signal]
-    issues: tuple[Issue, ...]
     wants: frozenset[Want]
     self_errors: tuple[SelfError, ...]
     threats: tuple[Threat, ...]
@@ -86,8 +100,23 @@ class Reading:
     profanity: bool
     abusive: bool
     fault: Fault
-    anger: Anger
     reasons: tuple[Reason, ...]
+    working: _Working = field(repr=False, compare=False)
+
+    @cached_property
+    def issues(self) -> tuple[Issue, ...]:
+        w = self.working
+        return _issues(w.lex, w.text, w.parts, w.signals_text, self.category, self.scores,
+                       w.scored, w.hits)
+
+    @cached_property
+    def anger(self) -> Anger:
+        w = self.working
+        return _anger(w.lex, w.text, w.low, w.abusive_hits, self.threats, self.repeated)
+
+    @property
+    def escalate(self) -> bool:
+        return bool(self.reasons)
 
     @property
     def safety(self) -> bool:
@@ -268,12 +297,12 @@ def _read(subject: str, body: str, signature: str, sender_name: str,
         (Reason.manager, Want.manager in wants)) if on)
     return Reading(
         category=category, handling=spec.handling, scores=scores, signals=signals,
-        issues=_issues(lex, text, parts, signals_text, category, scores, scored, hits),
         wants=wants, self_errors=self_errors, threats=threats,
         duration=_duration(low), repeated=repeated, refs=_find_refs(text),
         product=_product(text), name=name, profanity=profanity, abusive=abusive,
-        fault=fault, anger=_anger(lex, text, low, abusive_hits, threats, repeated),
-        reasons=reasons,
+        fault=fault, reasons=reasons,
+        working=_Working(lex, text, low, parts, signals_text, scored, hits,
+                         abusive_hits),
     )
 
 
@@ -647,6 +676,6 @@ def analyze(email: InboundEmail, facts: Facts | None = None,
         other_refs=[Reference(id=r.id, kind=r.kind) for r in reading.refs
                     if r.kind not in MAIN_KINDS],
         product=reading.product,
-        escalate=bool(reading.reasons),
+        escalate=reading.escalate,
         escalation_reason="; ".join(REASON_TEXT[r] for r in reading.reasons) or None,
     )
