@@ -173,3 +173,32 @@ def test_every_field_an_agent_reads_is_guarded() -> None:
     assert ("overpromise", "internal note") in where
     assert ("contact_point", "analysis goal") in where
     assert ("contact_point", "subject") in where
+
+
+def test_the_url_pattern_finds_what_its_unguarded_form_finds() -> None:
+    """Every URL form starts with a run of letters, digits or dashes up to a '.' or ':',
+    so the look-ahead in front only skips words that cannot start one: the matches are
+    those of the form without it, on seeded random text (with the letters that fold
+    oddly under IGNORECASE) and on real links."""
+    import random
+    import re
+
+    from agent.checks.contact import _TLDS, URL
+
+    plain = re.compile(
+        r"\b(?:https?|ftp|hxxps?)://[^\s<>\"'`)\]]+|"
+        r"\b(?:data|javascript|vbscript|file|blob):[^\s<>\"'`]*|"
+        r"\bwww\d?\.[^\s<>\"'`)\]]+|"
+        r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS
+        + r")\b(?:[/?#][^\s<>\"'`)\]]*)?", re.I)
+    rng = random.Random(5)
+    texts = ["".join(rng.choice("abcKſİıxz09-.:/_ éhtpswcomdata@\n") for _ in range(
+        rng.randint(0, 40))) for _ in range(20_000)]
+    texts += ["See http://x.co/a?b=1, www2.shop.de or data:text, then Kſ.com and a-b.co.uk; "
+              "e.g. this.that: javascript:alert(1) hxxps://evil.example/x"]
+    for text in texts:
+        assert [(m.span(), m.group(0)) for m in URL.finditer(text)] == \
+            [(m.span(), m.group(0)) for m in plain.finditer(text)], text
+    assert [m.group(0) for m in URL.finditer(texts[-1])] == [
+        "http://x.co/a?b=1,", "www2.shop.de", "data:text,", "Kſ.com", "a-b.co.uk",
+        "javascript:alert(1)", "hxxps://evil.example/x"]

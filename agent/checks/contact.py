@@ -22,11 +22,14 @@ _TLDS = (r"com|net|org|info|biz|io|co|app|dev|xyz|online|site|shop|store|support
          r"mx|ar|pl|se|no|dk|fi|ie|nz|za|jp|kr|ai|live|pro|page|email|bank|pay|claim|refund|"
          r"services|center|centre|agency|today|world|life|tech|cloud|space|website|win|vip|"
          r"loan|money|finance|secure|account|login|verify")
+# Every form starts at a word's start with letters, digits or dashes up to a "." or ":"; the
+# look-ahead reads that run once, so an ordinary word fails there instead of being tried
+# (and backtracked) by every form.
 URL = Pattern(
-    r"\b(?:https?|ftp|hxxps?)://[^\s<>\"'`)\]]+|"
-    r"\b(?:data|javascript|vbscript|file|blob):[^\s<>\"'`]*|"
-    r"\bwww\d?\.[^\s<>\"'`)\]]+|"
-    r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/?#][^\s<>\"'`)\]]*)?",
+    r"\b(?=[\w-]*+[.:])(?:(?:https?|ftp|hxxps?)://[^\s<>\"'`)\]]+|"
+    r"(?:data|javascript|vbscript|file|blob):[^\s<>\"'`]*|"
+    r"www\d?\.[^\s<>\"'`)\]]+|"
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:[/?#][^\s<>\"'`)\]]*)?)",
     re.I)
 EMAIL = Pattern(r"\b[\w.+%-]+@[\w-]+(?:\.[\w-]+)+\b")
 _HANDLE_APPS = Pattern(r"\b(?:whats\s?app|telegram|signal|wechat|viber|line\s+id|skype|"
