@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +158,11 @@ class Head:
     threshold: float
     meta: dict[str, Any]
 
+    @cached_property
+    def extra_weights(self) -> list[float]:
+        """The weights after the embedding's (on `rubric_extras`), as Python floats."""
+        return self.weights[DIM:].tolist()
+
     def prob(self, x: np.ndarray) -> float:
         """The probability for a whole feature vector x."""
         return self.prob_at(float(x @ self.weights))
@@ -170,19 +175,19 @@ class Head:
 @dataclass(frozen=True)
 class Reading:
     """What the heads see of one reply, from two matrix products over every head at
-    once: each head's w . x over the reply's embedding, and each sentence's push."""
+    once: each head's w . x over the reply's embedding, and which sentence pushes each
+    head furthest up and furthest down."""
 
     leaning: dict[str, float]  # head -> w . reply vector (the embedding part of w . x)
-    pushes: np.ndarray  # sentences x heads: w . sentence vector
+    highest: list[int]  # head column -> the sentence with the largest w . sentence vector
+    lowest: list[int]  # head column -> the sentence with the smallest
 
     def carrier(self, head: str, sentences: list[str], *, high: bool) -> str:
         """The sentence whose vector pushes `head` furthest up (or down)."""
         if not sentences:
             return ""
-        import numpy as np
-
-        push = self.pushes[:, _bank().index[head]]
-        return sentences[int(np.argmax(push) if high else np.argmin(push))]
+        column = _bank().index[head]
+        return sentences[(self.highest if high else self.lowest)[column]]
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,10 @@ def _bank() -> _Bank:
 def read(vectors: np.ndarray, reply_vector: np.ndarray) -> Reading:
     bank = _bank()
     leaning = dict(zip(bank.index, (reply_vector @ bank.matrix).tolist(), strict=True))
-    return Reading(leaning, vectors @ bank.matrix)
+    if not len(vectors):
+        return Reading(leaning, [], [])
+    pushes = vectors @ bank.matrix  # sentences x heads
+    return Reading(leaning, pushes.argmax(axis=0).tolist(), pushes.argmin(axis=0).tolist())
 
 
 @lru_cache(maxsize=32)
@@ -289,7 +297,7 @@ def combine(ctx: Ctx, rubric: Rubric, rule: Score) -> Score:
         reading = ctx.reading
         extras = rubric_extras(rule.score, ctx.situation)
         p = head.prob_at(reading.leaning[head.name] + sum(
-            w * x for w, x in zip(head.weights[DIM:].tolist(), extras, strict=True)))
+            w * x for w, x in zip(head.extra_weights, extras, strict=True)))
         # Map the head's decision point (0.5) onto the rubric's pass score.
         score = _rescale(p, rubric.pass_score)
         sentence = reading.carrier(head.name, sentence_texts(ctx), high=rubric.passes(score))
