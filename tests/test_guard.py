@@ -124,7 +124,11 @@ def test_a_name_is_not_profanity() -> None:
     ("Crap!", ["Crap"]),
     ("Damn, that is late.", ["Damn"]),  # a comma after a word no one is named
     ("Bloody\nThe parcel is late.", ["Bloody"]),  # alone on a line, still no name
-    ("Thanks, Crap", []),  # after a greeting: read as a name, as before
+    ("Thanks, Crap", ["Crap"]),  # after a greeting, a word no one is named
+    ("Hi Dick,\nthanks for waiting.", []),  # after a greeting, a name
+    ("Bloody Hell, where is it?", ["Bloody", "Hell"]),  # was read as a name and surname
+    ("My colleague Dick Turner will call you.", []),  # before a surname
+    ("Dear Mr Hell,\nyour refund is on its way.", []),  # after a title, any word
 ])
 def test_a_capitalised_word_opening_a_line_is_a_name_only_where_names_stand(
         text: str, found: list[str]) -> None:
@@ -202,3 +206,34 @@ def test_the_url_pattern_finds_what_its_unguarded_form_finds() -> None:
     assert [m.group(0) for m in URL.finditer(texts[-1])] == [
         "http://x.co/a?b=1,", "www2.shop.de", "data:text,", "Kſ.com", "a-b.co.uk",
         "javascript:alert(1)", "hxxps://evil.example/x"]
+
+
+def _names_agreement(path: str) -> dict[str, float]:
+    """Per label, the share of texts the profanity and insult checks read as labelled:
+    the word found (profanity), not found (name), nothing found (none)."""
+    import json
+    from collections import Counter
+    from pathlib import Path
+
+    from agent.checks.abuse import find_insults, find_profanity
+    from agent.checks.text import fold
+
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        found = {s.text.lower() for s in find_profanity(row["text"]) + find_insults(row["text"])}
+        word = fold(row["word"]).lower() if row["word"] else None
+        total[row["label"]] += 1
+        right[row["label"]] += {"profanity": word in found, "name": word not in found,
+                                "none": not found}[row["label"]]
+    return {label: right[label] / total[label] for label in total}
+
+
+def test_names_and_swearing_on_the_blind_set() -> None:
+    """The blind set (evals/data/names-blind.jsonl, never tuned on): 30/35 names, 28/35
+    swear words and 12/12 controls when measured; this holds the line a little below."""
+    agreement = _names_agreement("evals/data/names-blind.jsonl")
+    assert agreement["none"] == 1.0
+    assert agreement["name"] >= 0.8
+    assert agreement["profanity"] >= 0.75

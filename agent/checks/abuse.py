@@ -28,15 +28,17 @@ INSULT = Caseless(
     r"escrocs?|voleurs?|idiotes?|incapables?|otários?|ladr[õo]es|idioti|incompetenti|"
     r"truffatori|ladri|oplichters?|sukkels?|dieven)\b")
 
-# A capitalised word right after a greeting, before another capitalised word (a surname),
-# or among the known names is a name. So is one of the words above that people are also
-# named, alone on a line (a sign-off or a greeting line) or opening a line before a comma
-# ("Dick, thanks for ..."); any other word there ("Damn, that is late", "Crap. The parcel
-# ...") is what it says.
+# A word above is a name when it is among the names the email gives or follows a title
+# ("Dear Mr Hell"). Otherwise only a word people are also called ('Dick') is, and only
+# where a name stands: right after a greeting, before a surname, alone on a line (a
+# sign-off or a greeting line), opening a line before a comma ("Dick, thanks for ...") or
+# closing one after a comma ("What now, Dick"). Any other word there ("Thanks, Crap",
+# "Damn, that is late", "Bloody Hell") is what it says.
 _GIVEN_NAMES = frozenset({"dick"})
-_GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|mr|mrs|ms|dr|"
+_GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
                        r"regards|sincerely|from)\b\.?,?|[—–-])\s*$", re.I)
+_TITLE = Pattern(r"\b(?:mr|mrs|ms|dr|mme|mlle|herr|frau|sr|sra|srta)\.?\s+$", re.I)
 _SURNAME = Pattern(r"\s+[A-Z][a-z'’-]+\b")
 
 
@@ -51,12 +53,12 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     line_end = len(text) if line_end < 0 else line_end
     before = text[line_start:span.start]
     after = text[span.end:line_end]
-    if _GREETING.search(before):
-        return True
-    if _SURNAME.match(after):
+    if _TITLE.search(before):
         return True
     if word.lower() not in _GIVEN_NAMES:
         return False
+    if _GREETING.search(before) or _SURNAME.match(after):
+        return True
     if before.rstrip().endswith(",") and not after.strip(" \t.,!"):
         return True  # a vocative at the end of a line: "What now, Dick"
     if before.strip(" \t>*-—–,"):
