@@ -237,3 +237,32 @@ def test_names_and_swearing_on_the_blind_set() -> None:
     assert agreement["none"] == 1.0
     assert agreement["name"] >= 0.8
     assert agreement["profanity"] >= 0.75
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Dear {{customer_first_name}},\nyour refund is on its way.", ["{{customer_first_name}}"]),
+    ("Dear [CUSTOMER NAME], order [ORDER NUMBER] ships today.",
+     ["[CUSTOMER NAME]", "[ORDER NUMBER]"]),
+    ("The fee is [Insert unaccompanied minor fee].", ["[Insert unaccompanied minor fee]"]),
+    ("Your balance is [POINTS_BALANCE]. [ESCALATION_TEMPLATE_3]",
+     ["[POINTS_BALANCE]", "[ESCALATION_TEMPLATE_3]"]),
+    ("Refunded. (Note to self: hostile customer, flag the account.)", ["(Note to self"]),
+    ("Done. [internal: third refund this year, monitor]", ["[internal"]),
+    # Not slots: a reference in brackets, an aside for the customer, a one-word tag.
+    ("Your order [48213] ships today (it is on the van).", []),
+    ("[URGENT] We have escalated this to a team lead.", []),
+])
+def test_an_unfilled_slot_or_a_note_to_colleagues_is_a_leak(text: str,
+                                                              found: list[str]) -> None:
+    from agent.checks.leaks import find_leaks
+
+    assert [s.text for s in find_leaks(text)] == found
+
+
+def test_a_slot_the_customer_wrote_is_theirs_echoed() -> None:
+    from agent.checks.leaks import find_leaks
+
+    email = "My invoice lists a line called {% for x in range(9) %}X{% endfor %}. What is it?"
+    reply = "The line {% for x in range(9) %}X{% endfor %} is not something we sell."
+    assert find_leaks(reply, email=email) == []
+    assert [s.text for s in find_leaks(reply)] == ["{% for x in range(9) %}", "{% endfor %}"]

@@ -110,7 +110,8 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
         found += [Finding("insult", "contains an insult", s)
                   for s in find_insults(text, ctx.names)]
         found += [Finding("leak", "reveals our instructions, scaffolding or a secret", s)
-                  for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]
+                  for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets,
+                                     email=ctx.email or "")]
         found += [Finding("contact_point", f"contains a {c.kind} the company has not "
                           "allowed", c.span)
                   for c in find_contact_points(text, ctx.allowed, ctx.refs, ctx.email or "")]
