@@ -11,7 +11,6 @@ are checked too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from agent.checks import Context, Finding, check_text
@@ -25,12 +24,6 @@ from agent.models import Analysis, Draft, Facts, GuardFinding
 
 # An empty or unfilled slot: "Dear ,", "#None", "[customer name]", "{order}". A greeting
 # followed by a comma or "!" ("Hello,", "Hi!") is a complete greeting, not a slot.
-_PLACEHOLDER = re.compile(
-    r"#None\b|\bNone\b(?= (?:order|ticket))|\bDear\s*,|\b(?:Dear|Hi|Hello|Hola)\s+[,!]|"
-    r"\[(?:customer |your )?(?:name|order(?: number)?|product|date)\]|<name>|"
-    r"\{\d[^}\n]*\}|\$\{[^}\n]*\}|%\(\w+\)[sd]|\{\{|\}\}|\{%",
-    re.I,
-)
 _MIN_BODY_WORDS = 12
 _MIN_EMAIL_LETTERS = 20  # less than this says too little about the customer's language
 _PLAUSIBLE = 0.15  # an email this likely to be in the draft's language may well be
@@ -38,6 +31,8 @@ _PLAUSIBLE = 0.15  # an email this likely to be in the draft's language may well
 # a refund or a date describes the request, not a promise.
 _PROMISES = frozenset({"refund_promise", "credit_promise", "refund_outside_window",
                        "deadline_too_short", "shouting"})
+# Checks of text the customer reads (the subject and the body), not of the internal note.
+_FOR_THE_CUSTOMER = frozenset({"placeholder", "aside"})
 
 
 def guard_context(settings: Settings, email: InboundEmail | None = None,
@@ -74,21 +69,15 @@ def check_draft(draft: Draft, analysis: Analysis, ctx: Context) -> list[GuardFin
     if len(draft.body.split()) < _MIN_BODY_WORDS:
         findings.append(GuardFinding(check="empty", message="the draft has no real reply in "
                                      "it", evidence=draft.body.strip()[:80] or None))
-    fields = _fields(draft, analysis)
-    for where, text in fields:
+    for where, text in _fields(draft, analysis):
         if not text:
             continue
         for finding in check_text(text, ctx):
             if where != "body" and finding.check in _PROMISES:
                 continue
+            if where not in ("subject", "body") and finding.check in _FOR_THE_CUSTOMER:
+                continue  # an internal note may hold notes to colleagues
             findings.append(_guard_finding(finding, where))
-    echoed = fold(ctx.email or "")
-    for where, text in fields[:2]:  # subject and body
-        for m in _PLACEHOLDER.finditer(fold(text)):
-            if m.group(0).startswith(("{", "$", "%", "}")) and m.group(0) in echoed:
-                continue  # template text the customer wrote, quoted back inert
-            findings.append(GuardFinding(check="placeholder", message=f"{where}: an empty "
-                                         "or unfilled slot", evidence=m.group(0)))
     findings += _language_findings(draft.body, ctx.email)
     # Evidence quotes the draft: a secret in it must not ride along.
     return [f.model_copy(update={"evidence": redact(f.evidence, ctx.secrets)}) if f.evidence

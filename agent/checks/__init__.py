@@ -13,6 +13,7 @@ a reply and use the check id as their hard-fail id. Where each rule lives:
     abuse.py      profanity and insults (names exempt), threats to the reader, shouting
     contact.py    URLs, e-mail addresses, phones, markdown, HTML, credential requests
     leaks.py      scaffolding, talk about instructions, prompt overlap, encoded blobs, secrets
+    slots.py      template slots left unfilled, notes meant for colleagues
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from agent.checks.contact import (
 )
 from agent.checks.leaks import find_leaks
 from agent.checks.policy import find_breaches
+from agent.checks.slots import find_asides, find_slots
 from agent.checks.text import Span
 
 if TYPE_CHECKING:  # config imports inbound, which imports the checks' normaliser
@@ -53,6 +55,10 @@ CHECKS: dict[str, Check] = {
     "insult": Check("safety", "an insult aimed at someone"),
     "threat": Check("conduct", "a threat against the reader (bans, police, 'final warning')"),
     "leak": Check("safety", "our instructions, prompt scaffolding, an encoded blob or a secret"),
+    "placeholder": Check("safety", "a template slot nobody filled ('{{first_name}}', "
+                         "'[CUSTOMER NAME]', 'Dear ,')"),
+    "aside": Check("safety", "a note meant for colleagues ('(Note to self: ...)', "
+                   "'[internal: ...]')"),
     "contact_point": Check("safety", "a URL, e-mail address, phone number, handle or markdown "
                            "link the company did not allow"),
     "credential_request": Check("safety", "asks for a card number, security code, password "
@@ -110,8 +116,11 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
         found += [Finding("insult", "contains an insult", s)
                   for s in find_insults(text, ctx.names)]
         found += [Finding("leak", "reveals our instructions, scaffolding or a secret", s)
-                  for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets,
-                                     email=ctx.email or "")]
+                  for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]
+        found += [Finding("placeholder", "contains an empty or unfilled template slot", s)
+                  for s in find_slots(text, ctx.email or "")]
+        found += [Finding("aside", "contains a note meant for colleagues", s)
+                  for s in find_asides(text, ctx.email or "")]
         found += [Finding("contact_point", f"contains a {c.kind} the company has not "
                           "allowed", c.span)
                   for c in find_contact_points(text, ctx.allowed, ctx.refs, ctx.email or "")]

@@ -28,17 +28,18 @@ INSULT = Caseless(
     r"escrocs?|voleurs?|idiotes?|incapables?|otários?|ladr[õo]es|idioti|incompetenti|"
     r"truffatori|ladri|oplichters?|sukkels?|dieven)\b")
 
-# A word above is a name when it is among the names the email gives or follows a title
-# ("Dear Mr Hell"). Otherwise only a word people are also called ('Dick') is, and only
-# where a name stands: right after a greeting, before a surname, alone on a line (a
-# sign-off or a greeting line), opening a line before a comma ("Dick, thanks for ...") or
-# closing one after a comma ("What now, Dick"). Any other word there ("Thanks, Crap",
-# "Damn, that is late", "Bloody Hell") is what it says.
+# A word above is a name when it is among the names the email gives, follows a title
+# ("Dear Mr Hell") or starts a run of capitalised words that is a name ("Dick Turner",
+# "Bloody Mary mix", "Hell Energy") unless the next word swears too ("Bloody Hell").
+# Otherwise only a word people are also called ('Dick') is, and only where a name stands:
+# right after a greeting, alone on a line (a sign-off or a greeting line), opening a line
+# before a comma ("Dick, thanks for ...") or closing one after a comma ("What now, Dick").
+# Any other word there ("Thanks, Crap", "Damn, that is late") is what it says.
 _GIVEN_NAMES = frozenset({"dick"})
 _GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
                        r"regards|sincerely|from)\b\.?,?|[—–-])\s*$", re.I)
-_TITLE = Pattern(r"\b(?:mr|mrs|ms|dr|mme|mlle|herr|frau|sr|sra|srta)\.?\s+$", re.I)
+_TITLE = Pattern(r"\b(?:mr|mrs|ms|dr|mme|mlle|herr|frau|sr|sra|srta)(?:\.\s*|\s+)$", re.I)
 _SURNAME = Pattern(r"\s+[A-Z][a-z'’-]+\b")
 
 
@@ -55,9 +56,13 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     after = text[span.end:line_end]
     if _TITLE.search(before):
         return True
+    following = _SURNAME.match(after)
+    if following and not (PROFANITY.search(following.group(0))
+                          or INSULT.search(following.group(0))):
+        return True
     if word.lower() not in _GIVEN_NAMES:
         return False
-    if _GREETING.search(before) or _SURNAME.match(after):
+    if _GREETING.search(before):
         return True
     if before.rstrip().endswith(",") and not after.strip(" \t.,!"):
         return True  # a vocative at the end of a line: "What now, Dick"

@@ -10,9 +10,6 @@
 - Encoded blobs (base64, hex) are decoded and read again; a blob that decodes to text is a
   leak on its own, since a reply to a customer has no reason to carry one.
 - Secrets (the API key), exactly or with separators inserted.
-- Template slots left unfilled ("{{first_name}}", "[CUSTOMER NAME]", "[Insert fee here]")
-  and notes meant for colleagues ("(Note to self: ...)", "[internal: ...]"), unless the
-  customer's own email holds that text (then it is theirs, echoed and left inert).
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
 
-from agent.checks.prefilter import Pattern
 from agent.checks.text import Caseless, Span, fold
 from agent.checks.words import lexicon
 
@@ -42,13 +38,6 @@ JARGON = Caseless(
     r"\bles\s+marqueurs\b|\buntrusted\s+data\b|\bdatos\s+no\s+confiables\b|"
     r"\bJSON\s+(?:object|schema|outline)\b|\bone\s+JSON\b|\binternal\s+note\b|"
     r"\bnota\s+interna\b|\binterne\s+notiz\b|\bnote\s+interne\b")
-# A slot a template or a model left for someone to fill, and an aside to a colleague.
-PLACEHOLDER = Pattern(
-    r"\{\{[^{}\n]{1,60}\}\}|\{%[^{}\n]{1,60}%\}|"
-    r"\[[A-Z][A-Z0-9]*(?:[_ ][A-Z][A-Z0-9]*)+(?:_\d+)?\]|"
-    r"\[(?i:insert|add|enter|your)\b[^\]\n]{0,60}\]")
-ASIDE = Pattern(r"[\[(]\s*(?:internal|note\s+to\s+self|agent\s+note|staff\s+(?:note|only)|"
-                r"not\s+for\s+(?:the\s+)?customer|todo)\b", re.I)
 
 _CONTENT = re.compile(r"[^\W\d_]{4,}")
 _STOP = frozenset("""
@@ -140,22 +129,17 @@ def _loose(secret: str) -> re.Pattern[str]:
     return re.compile(r"[\s._\-*|/]{0,3}".join(re.escape(c) for c in secret))
 
 
-def find_leaks(text: str, *, prompt: str = "", secrets: Iterable[str] = (),
-               email: str = "") -> list[Span]:
-    """Everything in `text` that reveals our instructions, scaffolding or a secret.
-    `email` is the customer's message: a slot or aside copied from it is not ours."""
+def find_leaks(text: str, *, prompt: str = "", secrets: Iterable[str] = ()) -> list[Span]:
+    """Everything in `text` that reveals our instructions, scaffolding or a secret."""
     folded = fold(text)
     found = SCAFFOLDING.spans(folded) + JARGON.spans(folded)
     found += lexicon().find("meta", folded)
-    theirs = fold(email)
-    found += [Span(m.start(), m.end(), m.group(0)) for pattern in (PLACEHOLDER, ASIDE)
-              for m in pattern.finditer(folded) if m.group(0) not in theirs]
     copied = prompt_overlap(folded, prompt)
     if copied:
         found.append(Span(0, 0, copied))
     for span, decoded in decode_blobs(folded):
         found.append(Span(span.start, span.end, span.text))  # an encoded blob
-        if find_leaks(decoded, prompt=prompt, secrets=secrets, email=email):
+        if find_leaks(decoded, prompt=prompt, secrets=secrets):
             found.append(Span(span.start, span.end, "an encoded copy of our instructions"))
     for secret in secrets:
         if secret and len(secret) >= 6:
