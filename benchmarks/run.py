@@ -263,7 +263,8 @@ def grading_and_offline(quick: bool) -> list[Row]:
             f"{graded:,.0f} replies/s", "–", "–", "–", ""),
         Row("`calmreply grade`, 1 process, every email distinct", f"{one['rate']:,.0f} "
             "replies/s", stages, "–", "≥ 2,000/s (aim 5,000)", _ok(one["rate"] >= 2000)),
-        Row("`calmreply grade`, 1 process, every email and every reply distinct",
+        Row("`calmreply grade`, 1 process, every email and every reply distinct (a ticket "
+            "line added to each reply)",
             f"{one['rate_new_replies']:,.0f} replies/s", "–", "–", "–", ""),
         Row("`calmreply grade`, 1 process, replies never seen (cold embedding cache)",
             f"{cold:,.0f} replies/s", "–", "–", "–", ""),

@@ -55,7 +55,8 @@ class Ctx:
 
     @cached_property
     def reading(self) -> Reading:
-        """Every head's leaning on the reply and each sentence's push (semantic.py)."""
+        """Every head's leaning on the reply, and the sentences that push each head
+        furthest up and down (semantic.py)."""
         from evals.graders.semantic import read
 
         return read(self.vectors, self.reply_vector)
