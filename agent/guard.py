@@ -22,8 +22,6 @@ from agent.inbound import InboundEmail
 from agent.language import detect, name
 from agent.models import Analysis, Draft, Facts, GuardFinding
 
-# An empty or unfilled slot: "Dear ,", "#None", "[customer name]", "{order}". A greeting
-# followed by a comma or "!" ("Hello,", "Hi!") is a complete greeting, not a slot.
 _MIN_BODY_WORDS = 12
 _MIN_EMAIL_LETTERS = 20  # less than this says too little about the customer's language
 _PLAUSIBLE = 0.15  # an email this likely to be in the draft's language may well be

@@ -131,7 +131,9 @@ def test_a_name_is_not_profanity() -> None:
     ("Dear Mr Hell,\nyour refund is on its way.", []),  # after a title, any word
     ("Dear Mr.Hell,", []),
     ("Your Bloody Mary mix and the Hell Energy drinks ship today.", []),  # product names
-    ("Thanks, Monkey Business Ltd", []),  # a company's name
+    ("Our courier partner Monkey Business Ltd will call.", []),  # a company's name
+    ("Fucking Amazon lost my parcel.", ["Fucking"]),  # capitalised: it starts a sentence
+    ("Subject: Where Is My Damn Order", ["Damn"]),  # capitalised: a title-case line
 ])
 def test_a_capitalised_word_opening_a_line_is_a_name_only_where_names_stand(
         text: str, found: list[str]) -> None:
@@ -234,13 +236,13 @@ def _names_agreement(path: str) -> dict[str, float]:
 
 
 def test_names_and_swearing_on_the_blind_set() -> None:
-    """The blind set (evals/data/names-blind.jsonl, never tuned on): 30/35 names, 25/35
+    """The blind set (evals/data/names-blind.jsonl, never tuned on): 30/35 names, 28/35
     swear words and 12/12 controls when measured (19/35 swear words before the name rule
     changed); this holds the line a little below."""
     agreement = _names_agreement("evals/data/names-blind.jsonl")
     assert agreement["none"] == 1.0
     assert agreement["name"] >= 0.8
-    assert agreement["profanity"] >= 0.68
+    assert agreement["profanity"] >= 0.75
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -251,12 +253,16 @@ def test_names_and_swearing_on_the_blind_set() -> None:
      ["[Name]", "[Insert unaccompanied minor fee]"]),
     ("Your balance is [POINTS_BALANCE]. [ESCALATION_TEMPLATE_3]",
      ["[POINTS_BALANCE]", "[ESCALATION_TEMPLATE_3]"]),
-    ("Hallo {Vorname}, ID <<INSERT_SUBMISSION_ID>>, ${name}", [
-        "{Vorname}", "<<INSERT_SUBMISSION_ID>>", "${name}"]),
+    ("Hallo {first_name}, ID <<INSERT_SUBMISSION_ID>>, ${name}, <customer name>", [
+        "{first_name}", "<<INSERT_SUBMISSION_ID>>", "${name}", "<customer name>"]),
+    ("Within [X] days, [Enter tracking number]; [Your name here]. [Product Name]", [
+        "[X]", "[Enter tracking number]", "[Your name here]", "[Product Name]"]),
     ("Dear , thank you for order #None.", ["Dear ,", "#None"]),
-    # Not slots: buttons and tags in brackets, references, a markdown link, a citation.
-    ("Go to [Your Orders], then [Track order] or [Change address].", []),
-    ("[ACTION REQUIRED] Error [E_TIMEOUT] on order [48213] [sic]; see [your account](x).", []),
+    # Not slots: buttons and tags in brackets, references, a markdown link, a citation,
+    # a field in an API path, a French quotation.
+    ("Go to [Your Orders], then [Track order], [Add to basket] or [Enter promo code].", []),
+    ("[ACTION REQUIRED] Error [E_TIMEOUT] on order [48213] [sic]; see [order number](x).", []),
+    ("Call GET /v1/users/{user_id} with <api_key>, then choose <<Retour>>.", []),
 ])
 def test_an_unfilled_template_slot_is_found(text: str, found: list[str]) -> None:
     from agent.checks.slots import find_slots
@@ -270,8 +276,11 @@ def test_an_unfilled_template_slot_is_found(text: str, found: list[str]) -> None
     ("Done. [internal: third refund this year, monitor]",
      ["[internal: third refund this year, monitor]"]),
     ("I'll call on Friday (TODO: book the courier).", ["(TODO: book the courier)"]),
-    # Not asides: the word in its everyday sense, a note for the customer.
+    ("Refunded. (internal:\nserial refunder)", ["(internal:\nserial refunder)"]),
+    # Not asides: the words in their everyday sense, a specification, a note for the
+    # customer.
     ("The fan (internal memory too) works; the TODO app exports (Note: it takes a day).", []),
+    ("The laptop (internal: 512 GB SSD) ships today.", []),
 ])
 def test_a_note_meant_for_colleagues_is_found(text: str, found: list[str]) -> None:
     from agent.checks.slots import find_asides
@@ -279,16 +288,18 @@ def test_a_note_meant_for_colleagues_is_found(text: str, found: list[str]) -> No
     assert [s.text for s in find_asides(text)] == found
 
 
-def test_a_slot_or_aside_the_customer_wrote_is_theirs_quoted_back() -> None:
-    """Only the whole slot or aside, word for word, counts as the customer's."""
-    from agent.checks.slots import find_asides, find_slots
+def test_only_template_syntax_the_customer_wrote_is_theirs_quoted_back() -> None:
+    """Template syntax from the email, word for word, is left inert; any other slot is ours
+    even when the customer quotes it (our template broke before and breaks again)."""
+    from agent.checks.slots import find_slots
 
-    email = "My invoice lists a line called {% for x in range(9) %}X{% endfor %}. (internal) fan"
+    email = ("My invoice lists {% for x in range(9) %}X{% endfor %}. Your last email said "
+             "'Dear , your order #None has shipped'.")
     reply = "The line {% for x in range(9) %}X{% endfor %} is not something we sell."
     assert find_slots(reply, email) == []
     assert [s.text for s in find_slots(reply)] == ["{% for x in range(9) %}", "{% endfor %}"]
-    assert [s.text for s in find_asides("Sent. (internal: serial refunder)", email)] == [
-        "(internal: serial refunder)"]
+    assert [s.text for s in find_slots("Dear ,\nyour order #None has shipped.", email)] == [
+        "Dear ,", "#None"]
 
 
 def test_a_note_to_colleagues_belongs_in_the_internal_note_not_the_reply() -> None:

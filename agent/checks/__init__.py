@@ -120,7 +120,7 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
         found += [Finding("placeholder", "contains an empty or unfilled template slot", s)
                   for s in find_slots(text, ctx.email or "")]
         found += [Finding("aside", "contains a note meant for colleagues", s)
-                  for s in find_asides(text, ctx.email or "")]
+                  for s in find_asides(text)]
         found += [Finding("contact_point", f"contains a {c.kind} the company has not "
                           "allowed", c.span)
                   for c in find_contact_points(text, ctx.allowed, ctx.refs, ctx.email or "")]

@@ -30,17 +30,32 @@ INSULT = Caseless(
 
 # A word above is a name when it is among the names the email gives, follows a title
 # ("Dear Mr Hell") or starts a run of capitalised words that is a name ("Dick Turner",
-# "Bloody Mary mix", "Hell Energy") unless the next word swears too ("Bloody Hell").
-# Otherwise only a word people are also called ('Dick') is, and only where a name stands:
-# right after a greeting, alone on a line (a sign-off or a greeting line), opening a line
-# before a comma ("Dick, thanks for ...") or closing one after a comma ("What now, Dick").
-# Any other word there ("Thanks, Crap", "Damn, that is late") is what it says.
+# "Bloody Mary mix", "Hell Energy"). That run says nothing when the word would be
+# capitalised anyway, starting a sentence or on a title-case line ("Fucking Amazon lost
+# it", "Where Is My Damn Order"), or when the next word swears too ("Bloody Hell"); a word
+# people are also called ('Dick') starts a name there all the same ("Dick Turner").
+# Otherwise only such a word is a name, and only where a name stands: right after a
+# greeting, alone on a line (a sign-off or a greeting line), opening a line before a comma
+# ("Dick, thanks for ...") or closing one after a comma ("What now, Dick"). Any other word
+# there ("Thanks, Crap", "Damn, that is late") is what it says.
 _GIVEN_NAMES = frozenset({"dick"})
 _GREETING = Pattern(r"(?:\b(?:hi|hello|hey|dear|thanks|thank\s+you|cheers|"
                        r"hola|estimad[oa]|hallo|bonjour|cher|ch[eè]re|caro|cara|beste|best|"
                        r"regards|sincerely|from)\b\.?,?|[—–-])\s*$", re.I)
 _TITLE = Pattern(r"\b(?:mr|mrs|ms|dr|mme|mlle|herr|frau|sr|sra|srta)(?:\.\s*|\s+)$", re.I)
 _SURNAME = Pattern(r"\s+[A-Z][a-z'’-]+\b")
+_WORDS = re.compile(r"[^\W\d_]+")
+_TITLE_CASE = 0.8  # a line with at least this share of its words capitalised (3 or more)
+
+
+def _capitalised_anyway(before: str, line: str) -> bool:
+    """A word after `before` on `line` would be capitalised whatever it is: it starts a
+    sentence, or the line is in title case (a subject line, a heading)."""
+    lead = before.rstrip()
+    if not lead or lead[-1] in ".!?:;\"“(":
+        return True
+    words = _WORDS.findall(line)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= _TITLE_CASE * len(words)
 
 
 def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
@@ -56,11 +71,13 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     after = text[span.end:line_end]
     if _TITLE.search(before):
         return True
+    given = word.lower() in _GIVEN_NAMES
     following = _SURNAME.match(after)
     if following and not (PROFANITY.search(following.group(0))
-                          or INSULT.search(following.group(0))):
+                          or INSULT.search(following.group(0))) and (
+            given or not _capitalised_anyway(before, text[line_start:line_end])):
         return True
-    if word.lower() not in _GIVEN_NAMES:
+    if not given:
         return False
     if _GREETING.search(before):
         return True
