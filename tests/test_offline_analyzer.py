@@ -159,6 +159,9 @@ def test_facts_win_over_the_email() -> None:
         ("Hola, mi pedido no llegó.\n\nSaludos,\nCarmen", "Carmen"),
         ("My kettle is broken. Fix it!", None),
         ("My kettle is broken.\n\nThanks,\nAn angry customer", None),
+        # A term of address after the closing word is no name; the next line has it.
+        ("My microwave sparks.\n\nThank you dear,\nEdna Walsh", "Edna Walsh"),
+        ("My kettle is broken.\n\nThanks mate", None),
     ],
 )
 def test_customer_name_from_sign_off(text: str, name: str | None) -> None:

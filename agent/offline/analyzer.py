@@ -468,10 +468,13 @@ def _sign_off_name(body: str, signature: str) -> str | None:
         m = lex.closing.match(line)
         if m and len(line) <= 40:
             rest = m.group("rest").strip()
-            if rest:
-                return _signed(rest)
+            if rest and (name := _signed(rest)):
+                return name
+            # "Thanks,\nEdna Walsh", or "Thank you dear,\nEdna Walsh": the name on the next line
             if i + 1 < len(tail):
                 return _signed(tail[i + 1])
+            if rest:
+                return None
     if tail and re.match(r"^[-—~]\s*\S", tail[-1]):
         return _signed(tail[-1])
     # A bare name on its own last paragraph: "...\n\nLucía", "...\n\nRavi Menon, CTO".
