@@ -105,11 +105,10 @@ def from_email(text: str) -> Situation:
 
 def from_case(case: Case) -> Situation:
     """A suite case: the team's labels win; the analyzer only adds product and duration."""
-    from agent.offline.analyzer import analyze, read_details
+    from agent.offline.analyzer import read
 
     email = parse_text(case.email)
-    analysis = analyze(email)
-    details = read_details(email)
+    reading = read(email)
     labels, expect = case.labels, case.expect
     injection = "injection" in case.tags or bool(_INJECTION.search(email.body))
     return Situation(
@@ -117,7 +116,7 @@ def from_case(case: Case) -> Situation:
         abusive=labels.abusive, threats=tuple(t.value for t in labels.threats),
         language=expect.language or labels.language, escalate=labels.escalate,
         customer_name=labels.customer_name, order_ids=tuple(labels.order_ids),
-        product=analysis.product, duration=details.duration,
+        product=reading.product, duration=reading.duration,
         must_own_fault=expect.must_own_fault, must_set_boundary=expect.must_set_boundary,
         must_escalate=expect.must_escalate,
         must_not_promise_refund=expect.must_not_promise_refund,
@@ -131,15 +130,14 @@ def from_labels(text: str, *, fault: str, abusive: bool, threats: tuple[str, ...
                 escalate: bool, problem: bool, language: str) -> Situation:
     """An email with the team's labels (a gold reply's own email): the labels win; the
     analyzer only adds what the labels do not carry (category, references, product)."""
-    from agent.offline.analyzer import analyze, read_details
+    from agent.offline.analyzer import read
 
     email = parse_text(text)
-    analysis = analyze(email)
-    details = read_details(email)
+    reading = read(email)
     return Situation(
-        email=email.body, category=analysis.category, fault=fault, abusive=abusive,
+        email=email.body, category=reading.category, fault=fault, abusive=abusive,
         threats=threats, language=language, escalate=escalate,
-        customer_name=analysis.customer_name, order_ids=tuple(analysis.order_ids),
-        product=analysis.product, duration=details.duration,
+        customer_name=reading.name, order_ids=tuple(reading.order_ids),
+        product=reading.product, duration=reading.duration,
         injection=bool(_INJECTION.search(email.body)), problem=problem, source="labels",
     )

@@ -2,10 +2,10 @@
 aside to colleagues.
 
 A slot is found by its shape, in every notation a template or a model leaves one:
-double braces ("{{first_name}}"), a template statement ("{% if %}"), a format field
-("{Vorname}", "{0}", "${name}", "%(name)s"), angle slots ("<name>", "<<INSERT_ID>>"), a
-bracketed name ending in a slot word ("[CUSTOMER NAME]", "[Order number]",
-"[POINTS_BALANCE]"), an upper-case snake-case tag ("[ESCALATION_TEMPLATE_3]"), an
+double braces ("{{first_name}}"), a template statement ("{% if %}"), a format field naming
+a slot ("{first_name}", "{0}", "${name}", "%(name)s"), angle slots ("<name>",
+"<<INSERT_ID>>"), a bracketed name ending in a slot word ("[CUSTOMER NAME]", "[Order
+number]", "[POINTS_BALANCE]"), an upper-case snake-case tag ("[ESCALATION_TEMPLATE_3]"), an
 instruction to fill one in ("[Insert fee here]"), a greeting with no name ("Dear ,") and a
 value that printed as None ("order #None"). An aside is a bracketed note addressed to
 colleagues ("(Note to self: ...)", "[internal: ...]", "(TODO: ...)").

@@ -246,12 +246,6 @@ def references(email: InboundEmail) -> tuple[str, ...]:
     return tuple(r.id for r in _find_refs(f"{email.subject or ''}\n{email.body}"))
 
 
-def read_details(email: InboundEmail) -> Reading:
-    """The read under the default profile (for callers that only need references or the
-    duration)."""
-    return read(email)
-
-
 def _languages(body: str) -> tuple[str, ...]:
     """Whose rules to read with: English and the email's language when detection is sure
     (any language we have no rules for adds none), every language when it is not."""

@@ -210,9 +210,7 @@ def _bank() -> _Bank:
 def read(vectors: np.ndarray, reply_vector: np.ndarray) -> Reading:
     bank = _bank()
     leaning = dict(zip(bank.index, (reply_vector @ bank.matrix).tolist(), strict=True))
-    if not len(vectors):
-        return Reading(leaning, [], [])
-    pushes = vectors @ bank.matrix  # sentences x heads
+    pushes = vectors @ bank.matrix  # sentences x heads (a reply has at least one sentence)
     return Reading(leaning, pushes.argmax(axis=0).tolist(), pushes.argmin(axis=0).tolist())
 
 
