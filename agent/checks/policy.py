@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from agent.checks.money import Act, find_acts, find_amounts, stated_amounts, with_derived
@@ -199,9 +200,7 @@ def find_breaches(text: str, policy: Policy, *, email: str | None = None,
 
 def _amount_breaches(folded: str, policy: Policy, live: list[Act],
                      email: str | None) -> list[Breach]:
-    given = stated_amounts(email) if email else frozenset()
-    most = max(given, default=0.0)
-    stated = with_derived(given)
+    stated = _Stated(email)  # read only when an amount above the credit limit is offered
     credit = credit_limit(policy)
     out: list[Breach] = []
     amounts = [(a.span, a.value) for a in find_amounts(folded)]
@@ -225,15 +224,36 @@ def _amount_breaches(folded: str, policy: Policy, live: list[Act],
         if not offer:
             continue  # a price or a charge named, nothing given ("it costs $1,200 a year")
         fresh = _FRESH.search(folded[max(0, span.start - 20):span.start])
-        if value in stated and not fresh and not _GIVES.search(clause):
+        if value in stated.derived and not fresh and not _GIVES.search(clause):
             continue  # restating what the customer said ("your $160 gift card balance")
         if policy.refunds and acts_here and all(a.kind == "refund" for a in acts_here):
-            cap = policy.max_refund if policy.max_refund is not None else most
+            cap = policy.max_refund if policy.max_refund is not None else stated.most
             if value <= cap + 1e-9:
                 continue  # a refund up to what they paid (or the configured cap)
         out.append(Breach("amount_over_limit", f"names {span.text}, over the "
                           f"{limit_text(policy)} an agent may offer", span, value))
     return out
+
+
+@dataclass
+class _Stated:
+    """The amounts the customer stated, read from their email on first use."""
+
+    email: str | None
+
+    @cached_property
+    def given(self) -> frozenset[float]:
+        return stated_amounts(self.email) if self.email else frozenset()
+
+    @cached_property
+    def derived(self) -> set[float]:
+        """What a reply may restate: the amounts and what it may work out from them."""
+        return with_derived(self.given)
+
+    @property
+    def most(self) -> float:
+        """The most the customer says they paid (0 when they name no amount)."""
+        return max(self.given, default=0.0)
 
 
 # "another $160", "an additional $50": new money, even when the figure restates the email's.
