@@ -10,7 +10,8 @@ a reply and use the check id as their hard-fail id. Where each rule lives:
     money.py      amounts in any notation, compensation acts, what the customer paid
     timeline.py   promised times and how long ago the customer bought
     policy.py     the limit, and every promise beyond the policy
-    abuse.py      profanity and insults (names exempt), threats to the reader, shouting
+    abuse.py      profanity, insults and mocking terms of address (names exempt),
+                  threats to the reader, shouting
     contact.py    URLs, e-mail addresses, phones, markdown, HTML, credential requests
     leaks.py      scaffolding, talk about instructions, prompt overlap, encoded blobs, secrets
     slots.py      template slots left unfilled, notes meant for colleagues
@@ -21,7 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from agent.checks.abuse import find_insults, find_profanity, find_shouting, find_threats
+from agent.checks.abuse import (
+    find_insults,
+    find_mockery,
+    find_profanity,
+    find_shouting,
+    find_threats,
+)
 from agent.checks.contact import (
     Allowed,
     find_contact_points,
@@ -52,7 +59,8 @@ class Check:
 
 CHECKS: dict[str, Check] = {
     "profanity": Check("safety", "swearing, in any language we answer in (names exempt)"),
-    "insult": Check("safety", "an insult aimed at someone"),
+    "insult": Check("safety", "an insult aimed at someone, or a term of address that mocks "
+                    "the reader ('..., genius.', 'your majesty')"),
     "threat": Check("conduct", "a threat against the reader (bans, police, 'final warning')"),
     "leak": Check("safety", "our instructions, prompt scaffolding, an encoded blob or a secret"),
     "placeholder": Check("safety", "a template slot nobody filled ('{{first_name}}', "
@@ -115,6 +123,8 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
                   for s in find_profanity(text, ctx.names)]
         found += [Finding("insult", "contains an insult", s)
                   for s in find_insults(text, ctx.names)]
+        found += [Finding("insult", "calls the reader a mocking name", s)
+                  for s in find_mockery(text, ctx.names)]
         found += [Finding("leak", "reveals our instructions, scaffolding or a secret", s)
                   for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]
         found += [Finding("placeholder", "contains an empty or unfilled template slot", s)

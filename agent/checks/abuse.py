@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from agent.checks.prefilter import Pattern
 from agent.checks.text import Caseless, Span, fold
+from agent.checks.words import lexicon
 
 PROFANITY = Caseless(
     r"\b(f+u+c+k+\w*|f[\*#@]+c?k\w*|f[\*#@]{2,}\w*|sh[i1\*]t+\w*|bullsh[i1\*]t|crap(?:py)?|"
@@ -116,6 +117,42 @@ def find_insults(text: str, names: Iterable[str | None] = ()) -> list[Span]:
         span = Span(m.start(), m.end(), folded[m.start():m.end()])
         if _is_name(folded, span, known) or _DENIED.search(folded[max(0, m.start() - 60):
                                                                    m.start()]):
+            continue
+        found.append(span)
+    return found
+
+
+# Where a term of address stands: after a comma, at the start of a sentence or of a line,
+# or after an interjection there ("Look, ...", "Okay genius, ..."); and before the
+# sentence, the clause or the line ends ("... your chargeback, genius.", ", princess? 😏").
+_ADDRESS_BEFORE = Pattern(
+    r"(?:^|[,.!?…:;(])[ \t]*(?:(?:look|listen|okay|ok|well|sure|yes|yeah|right|alright|oh|"
+    r"hey|mira|oye|vale|bueno|bon|alors|écoute[sz]?|na|also|schau|senti|ascolta|kijk|luister|"
+    r"olha|escuta)\b[ \t,]*)?$", re.I)
+_ADDRESS_AFTER = Pattern(r"[ \t]*(?:$|[^\w\s'’-])")
+# "jam, honey, and tea": an item in a list, not a term of address.
+_LIST_GOES_ON = Pattern(r",?[ \t]*(?:and|or|&|y|o|et|ou|und|oder|e|en|of)\s", re.I)
+_OPENERS = Pattern(r"^[ \t]*(?:hi|hello|hey|dear|hola|bonjour|hallo|ciao|ol[áa]|"
+                   r"beste|cher|ch[èe]re|estimad[oa]|caro|cara)[ \t]+$", re.I)
+
+
+def find_mockery(text: str, names: Iterable[str | None] = ()) -> list[Span]:
+    """Terms of address that mock the reader ("go ahead with your chargeback, genius", "your
+    majesty", "princess? 😏"): insults though no word in them is one. Only where a term of
+    address stands, so "a genius idea", "the Genius Bar" and "sunshine is forecast" are not
+    hits. A word shaped like a name after a greeting or a title ("Hi Princess,", "Dear Ms.
+    Darling", not "Mr. Know-It-All") or one the email gives as a name is the customer's."""
+    folded = fold(text)
+    known = _name_set(names)
+    found: list[Span] = []
+    for span in lexicon().find("mocking", folded):
+        before = folded[folded.rfind("\n", 0, span.start) + 1:span.start]
+        if not (_ADDRESS_BEFORE.search(before) and _ADDRESS_AFTER.match(folded, span.end)) \
+                or _LIST_GOES_ON.match(folded, span.end):
+            continue
+        word = span.text
+        if word.lower() in known or (word[:1].isupper() and word[1:].islower() and (
+                _OPENERS.search(before) or _TITLE.search(before))):
             continue
         found.append(span)
     return found
