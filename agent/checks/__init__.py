@@ -12,7 +12,8 @@ a reply and use the check id as their hard-fail id. Where each rule lives:
     policy.py     the limit, and every promise beyond the policy
     abuse.py      profanity, insults and mocking terms of address (names exempt),
                   threats to the reader, shouting
-    contact.py    URLs, e-mail addresses, phones, markdown, HTML, credential requests
+    contact.py    URLs, e-mail addresses, phones, markdown, HTML, credential requests,
+                  secrets handed out
     leaks.py      scaffolding, talk about instructions, prompt overlap, encoded blobs, secrets
     slots.py      template slots left unfilled, notes meant for colleagues
 """
@@ -35,6 +36,7 @@ from agent.checks.contact import (
     find_control,
     find_credential_requests,
     find_markup,
+    find_secrets_given,
 )
 from agent.checks.leaks import find_leaks
 from agent.checks.policy import find_breaches
@@ -62,7 +64,8 @@ CHECKS: dict[str, Check] = {
     "insult": Check("safety", "an insult aimed at someone, or a term of address that mocks "
                     "the reader ('..., genius.', 'your majesty')"),
     "threat": Check("conduct", "a threat against the reader (bans, police, 'final warning')"),
-    "leak": Check("safety", "our instructions, prompt scaffolding, an encoded blob or a secret"),
+    "leak": Check("safety", "our instructions, prompt scaffolding, an encoded blob or a secret, "
+                  "or a password, PIN or access code handed out"),
     "placeholder": Check("safety", "a template slot nobody filled ('{{first_name}}', "
                          "'[CUSTOMER NAME]', 'Dear ,')"),
     "aside": Check("safety", "a note meant for colleagues ('(Note to self: ...)', "
@@ -127,6 +130,8 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
                   for s in find_mockery(text, ctx.names)]
         found += [Finding("leak", "reveals our instructions, scaffolding or a secret", s)
                   for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]
+        found += [Finding("leak", "hands out a password, PIN or access code", s)
+                  for s in find_secrets_given(text, ctx.email or "")]
         found += [Finding("placeholder", "contains an empty or unfilled template slot", s)
                   for s in find_slots(text, ctx.email or "")]
         found += [Finding("aside", "contains a note meant for colleagues", s)

@@ -208,3 +208,35 @@ def find_credential_requests(text: str) -> list[Span]:
         found.append(Span(sentence.start + hits[0].start, sentence.start + hits[0].end,
                           sentence.text))
     return found
+
+
+# What follows a secret's name when the reply gives its value: "is", "was", a colon, "for
+# <account>:", "has been reset to", then a value in quotes or a token with a digit in it
+# ("your temporary password is 'ringo2024'", "PUK code for 07700 900412: 48120937",
+# "[OVERRIDE CODE: DLV-PRIORITY-7]", "password: Tq7!mb29Lx").
+_VERB = (r"(?:is|was|are|reads|would\s+be|will\s+be|is\s+now|(?:has\s+been|was|is)\s+"
+         r"(?:reset|changed|set)\s+to|set\s+to|es|era|est|ist|lautet|è|luidt|é)")
+_GIVEN_VALUE = Pattern(
+    r"(?:\s+(?:for|on|of|para|pour|f[üu]r|per|voor)\s+[^:.!?\n]{1,40}?\s*(?:" + _VERB
+    + r"\s*:?|:)|\s*(?:" + _VERB + r"\s*:?|[:=]|[-–—](?=\s)))?\s*"
+    r"(?P<value>[\"'‘“«][^\"'’”»\s]{3,40}[\"'’”»]|"
+    r"(?=[\w!#$%&*+=@^~.,-]*\d)[A-Za-z0-9](?:[\w!#$%&*+=@^~-]|[.,](?=\w)){3,39})")
+
+
+def find_secrets_given(text: str, email: str = "") -> list[Span]:
+    """Secrets the reply hands out: a password, PIN, one-time, override or staff code, an
+    API key or a security answer, named and followed by its value. A name with no value
+    ("we will never ask for your PIN", "reset your password from the login page") is not
+    one, nor is a value the customer's own email already holds."""
+    folded = fold(text)
+    lex = lexicon()
+    found: list[Span] = []
+    if not lex.has("secret", folded):
+        return found
+    email = fold(email)
+    for name in lex.find("secret", folded):
+        m = _GIVEN_VALUE.match(folded, name.end)
+        if m is None or m.group("value").strip("\"'‘’“”«»") in email:
+            continue
+        found.append(Span(name.start, m.end(), folded[name.start:m.end()]))
+    return found

@@ -1,10 +1,10 @@
 """Word lists per language (`<code>.yaml` beside this file), compiled once.
 
-Each concept (refund, credit, paid, negation, credential, ask, meta, instruct, mocking) is a
-list of regular-expression fragments per language; the checks match every language at once,
-since a reply's language is not known in advance and an attacker may mix them. Number words,
-scales and currency words are tables that `agent/checks/money.py` uses to read amounts
-written in words ("five thousand dollars", "quinientos euros", "fünftausend Euro").
+Each concept (refund, credit, paid, negation, credential, ask, meta, instruct, mocking,
+secret) is a list of regular-expression fragments per language; the checks match every
+language at once, since a reply's language is not known in advance and an attacker may mix
+them. Number words, scales and currency words are tables that `agent/checks/money.py` uses
+to read amounts written in words ("five thousand dollars", "quinientos euros", "fünftausend Euro").
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from agent.language_tables import LANGUAGES, longest_first, read_table
 
 WORDS_DIR = Path(__file__).resolve().parent
 CONCEPTS = ("refund", "credit", "multiplier", "paid", "negation", "credential", "ask", "meta",
-            "instruct", "mocking")
+            "instruct", "mocking", "secret")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class WordList(BaseModel):
     meta: list[str] = []
     instruct: list[str] = []
     mocking: list[str] = []
+    secret: list[str] = []
     number_units: dict[str, int] = {}
     number_scales: dict[str, int] = {}
     number_joiners: list[str] = []
