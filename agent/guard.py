@@ -29,8 +29,9 @@ _PLAUSIBLE = 0.15  # an email this likely to be in the draft's language may well
 # a refund or a date describes the request, not a promise.
 _PROMISES = frozenset({"refund_promise", "credit_promise", "refund_outside_window",
                        "deadline_too_short", "shouting"})
-# Checks of text the customer reads (the subject and the body), not of the internal note.
-_FOR_THE_CUSTOMER = frozenset({"placeholder", "aside"})
+# Checks of text the customer reads (the subject and the body), not of the internal note or
+# the analysis (where a product may well be called "Honey").
+_FOR_THE_CUSTOMER = frozenset({"placeholder", "aside", "mocking"})
 
 
 def guard_context(settings: Settings, email: InboundEmail | None = None,
@@ -74,7 +75,7 @@ def check_draft(draft: Draft, analysis: Analysis, ctx: Context) -> list[GuardFin
             if where != "body" and finding.check in _PROMISES:
                 continue
             if where not in ("subject", "body") and finding.check in _FOR_THE_CUSTOMER:
-                continue  # an internal note may hold notes to colleagues
+                continue  # an internal note may hold notes to colleagues, a product name
             findings.append(_guard_finding(finding, where))
     findings += _language_findings(draft.body, ctx.email)
     # Evidence quotes the draft: a secret in it must not ride along.

@@ -61,8 +61,9 @@ class Check:
 
 CHECKS: dict[str, Check] = {
     "profanity": Check("safety", "swearing, in any language we answer in (names exempt)"),
-    "insult": Check("safety", "an insult aimed at someone, or a term of address that mocks "
-                    "the reader ('..., genius.', 'your majesty')"),
+    "insult": Check("safety", "an insult aimed at someone"),
+    "mocking": Check("safety", "a term of address that mocks the reader ('..., genius.', "
+                     "'your majesty')"),
     "threat": Check("conduct", "a threat against the reader (bans, police, 'final warning')"),
     "leak": Check("safety", "our instructions, prompt scaffolding, an encoded blob or a secret, "
                   "or a password, PIN or access code handed out"),
@@ -126,7 +127,7 @@ def check_text(text: str, ctx: Context, kinds: tuple[str, ...] = KINDS) -> list[
                   for s in find_profanity(text, ctx.names)]
         found += [Finding("insult", "contains an insult", s)
                   for s in find_insults(text, ctx.names)]
-        found += [Finding("insult", "calls the reader a mocking name", s)
+        found += [Finding("mocking", "calls the reader a mocking name", s)
                   for s in find_mockery(text, ctx.names)]
         found += [Finding("leak", "reveals our instructions, scaffolding or a secret", s)
                   for s in find_leaks(text, prompt=ctx.prompt, secrets=ctx.secrets)]

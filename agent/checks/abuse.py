@@ -122,40 +122,80 @@ def find_insults(text: str, names: Iterable[str | None] = ()) -> list[Span]:
     return found
 
 
-# Where a term of address stands: after a comma, at the start of a sentence or of a line,
-# or after an interjection there ("Look, ...", "Okay genius, ..."); and before the
-# sentence, the clause or the line ends ("... your chargeback, genius.", ", princess? 😏").
-_ADDRESS_BEFORE = Pattern(
-    r"(?:^|[,.!?…:;(])[ \t]*(?:(?:look|listen|okay|ok|well|sure|yes|yeah|right|alright|oh|"
-    r"hey|mira|oye|vale|bueno|bon|alors|écoute[sz]?|na|also|schau|senti|ascolta|kijk|luister|"
-    r"olha|escuta)\b[ \t,]*)?$", re.I)
-_ADDRESS_AFTER = Pattern(r"[ \t]*(?:$|[^\w\s'’-])")
-# "jam, honey, and tea": an item in a list, not a term of address.
-_LIST_GOES_ON = Pattern(r",?[ \t]*(?:and|or|&|y|o|et|ou|und|oder|e|en|of)\s", re.I)
-_OPENERS = Pattern(r"^[ \t]*(?:hi|hello|hey|dear|hola|bonjour|hallo|ciao|ol[áa]|"
-                   r"beste|cher|ch[èe]re|estimad[oa]|caro|cara)[ \t]+$", re.I)
+# Where a term of address stands: after a comma ("... your chargeback, genius."), or after
+# an interjection that opens a sentence or a line ("Look, genius", "Okay genius,"); and
+# before the sentence, the clause or the line ends, or a spaced dash. A capitalised word
+# alone at a sentence start ("Honey, the coupon extension, ...") is too often a name.
+_INTERJECTION = (r"(?:look|listen|okay|ok|well|sure|yes|yeah|right|alright|oh|hey|thanks|"
+                 r"thank\s+you|cheers|mira|oye|vale|bueno|gracias|bon|alors|merci|"
+                 r"écoute[sz]?|na|also|schau|danke|senti|ascolta|grazie|kijk|luister|bedankt|"
+                 r"olha|escuta|obrigad[oa])")
+_ADDRESS_BEFORE = Pattern(r"(?:,|(?:^|[.!?…;¡¿\n])[ \t]*" + _INTERJECTION
+                          + r"\b[ \t]*,?)[ \t]*$", re.I)
+_ADDRESS_AFTER = Pattern(r"[ \t]*(?:$|\n|[-–—][ \t]|[^\w\s'’-])")
+# The term is one item of a list: "oats, nuts, honey." or "jam, honey, tea".
+_LIST_BEFORE = Pattern(r"[:,][^,.!?;:\n]{1,30},[ \t]*$")
+_ITEM_BEFORE = Pattern(r"(?:^|[.!?…;:(\n])[ \t]*(?P<item>[^,.!?…;:(\n]*),[ \t]*$")
+_INTERJECTION_ONLY = Pattern(_INTERJECTION + r"|hi|hello|dear|hola|bonjour|hallo|ciao",
+                             re.I)
+_OPENERS = Pattern(r"(?:^|\n)[ \t]*(?:hi|hello|hey|dear|hola|bonjour|hallo|ciao|ol[áa]|"
+                   r"beste|cher|ch[èe]re|estimad[oa]|caro|cara)[ \t]*,?[ \t]*$", re.I)
+_WINDOW = 48  # characters before a term read for its position
+# A title of office written as one ("Your Excellency", "Su Majestad"), not "your majesty".
+_HONORIFIC = re.compile(r"(?:Your|Su|Vuestra|Votre|Sa|Son|Eure|Ihre|Sua|Vostra|Uwe|Hare|"
+                        r"Zijne|Vossa)\s+[A-ZÀ-Ý]")
 
 
 def find_mockery(text: str, names: Iterable[str | None] = ()) -> list[Span]:
     """Terms of address that mock the reader ("go ahead with your chargeback, genius", "your
     majesty", "princess? 😏"): insults though no word in them is one. Only where a term of
-    address stands, so "a genius idea", "the Genius Bar" and "sunshine is forecast" are not
-    hits. A word shaped like a name after a greeting or a title ("Hi Princess,", "Dear Ms.
-    Darling", not "Mr. Know-It-All") or one the email gives as a name is the customer's."""
+    address stands, so "a genius idea", "the Genius Bar", "Colour: Honey", "oats, nuts,
+    honey" and a quotation ('You wrote: "Thanks, genius."') are not hits. A word shaped like
+    a name after a greeting or a title, or alone on a line ("Hi, Princess,", "Dear Ms.
+    Darling", "Kind regards,\nHoney"; not "Mr. Know-It-All"), a capitalised honorific ("Your
+    Excellency") and a name the email gives are the customer's."""
     folded = fold(text)
     known = _name_set(names)
     found: list[Span] = []
     for span in lexicon().find("mocking", folded):
-        before = folded[folded.rfind("\n", 0, span.start) + 1:span.start]
-        if not (_ADDRESS_BEFORE.search(before) and _ADDRESS_AFTER.match(folded, span.end)) \
-                or _LIST_GOES_ON.match(folded, span.end):
+        start = max(0, span.start - _WINDOW)
+        before = ("\n" if start == 0 else "") + folded[start:span.start]
+        title = _TITLE.search(before)  # "Alright, Mr. Know-It-All": the title is part of it
+        lead = before[:title.start()] if title else before
+        if not (_ADDRESS_AFTER.match(folded, span.end) and _ADDRESS_BEFORE.search(lead)) \
+                or _in_list(lead, folded[span.end:span.end + 2]) or _quoted(folded, span.start):
             continue
         word = span.text
-        if word.lower() in known or (word[:1].isupper() and word[1:].islower() and (
-                _OPENERS.search(before) or _TITLE.search(before))):
+        line_end = folded.find("\n", span.end)
+        alone = before.endswith("\n") and not folded[span.end:line_end if line_end >= 0
+                                                      else len(folded)].strip(" \t,.!")
+        name_like = word[:1].isupper() and word[1:].islower()
+        if word.lower() in known or _HONORIFIC.match(word) or (name_like and (
+                alone or _OPENERS.search(before) or _TITLE.search(before))):
             continue
         found.append(span)
     return found
+
+
+def _in_list(lead: str, following: str) -> bool:
+    """The term is an item of a list or an apposition: a list item stands before it
+    ("oats, nuts, honey"), or it stands between commas after anything but an interjection
+    ("jam, honey, tea"; not "Thanks, genius, of course")."""
+    if _LIST_BEFORE.search(lead):
+        return True
+    item = _ITEM_BEFORE.search(lead)
+    return following.lstrip().startswith(",") and item is not None \
+        and not _INTERJECTION_ONLY.fullmatch(item.group("item").strip())
+
+
+def _quoted(text: str, pos: int) -> bool:
+    """Whether `pos` stands inside quotation marks opened on its line, or on a quoted line
+    ("> ...")."""
+    line = text[text.rfind("\n", 0, pos) + 1:pos]
+    if line.lstrip().startswith(">"):
+        return True
+    return line.count('"') % 2 == 1 or line.count("“") > line.count("”") \
+        or line.count("«") > line.count("»")
 
 
 # A threat to the reader: bans, lawsuits, police, "you'll regret it", final warnings.
