@@ -162,6 +162,10 @@ def test_facts_win_over_the_email() -> None:
         # A term of address after the closing word is no name; the next line has it.
         ("My microwave sparks.\n\nThank you dear,\nEdna Walsh", "Edna Walsh"),
         ("My kettle is broken.\n\nThanks mate", None),
+        # Words that only strengthen the thanks are no name either.
+        ("My kettle is broken.\n\nThanks so much!", None),
+        ("My kettle is broken.\n\nThank you very much", None),
+        ("My kettle is broken.\n\nThanks so much,\nAnna", "Anna"),
     ],
 )
 def test_customer_name_from_sign_off(text: str, name: str | None) -> None:
