@@ -210,29 +210,52 @@ def find_credential_requests(text: str) -> list[Span]:
     return found
 
 
-# What follows a secret's name when the reply gives its value: "is", "was", a colon, "for
-# <account>:", "has been reset to", then a value in quotes or a token with a digit in it
-# ("your temporary password is 'ringo2024'", "PUK code for 07700 900412: 48120937",
-# "[OVERRIDE CODE: DLV-PRIORITY-7]", "password: Tq7!mb29Lx").
-_VERB = (r"(?:is|was|are|reads|would\s+be|will\s+be|is\s+now|(?:has\s+been|was|is)\s+"
-         r"(?:reset|changed|set)\s+to|set\s+to|es|era|est|ist|lautet|è|luidt|é)")
+# What follows a secret's name when the reply gives its value: a verb ("is", "lautet",
+# "has been reset to") or a colon, perhaps after "for <account>", then the value: quoted, or
+# a token with a digit in it ("your temporary password is 'ringo2024'", "PUK code for 07700
+# 900412: 48120937", "[OVERRIDE CODE: DLV-PRIORITY-7]", "password: Tq7!mb29Lx"). A quoted
+# value needs no verb ("the override password 'ringo2024'"); a bare number does ("a simple
+# PIN 1234" is advice, not a PIN).
+_VERB = (r"\b(?:is|was|are|reads|would\s+be|will\s+be|is\s+now|(?:has\s+been|was|is)\s+"
+         r"(?:reset|changed|set)\s+to|set\s+to|es|era|será|est|sera|ist|lautet|wird|è|sarà|"
+         r"luidt|wordt|é|será)\b")
+_QUOTED_VALUE = r"(?P<quoted>[\"'‘“«][^\"'’”»\s]{3,40}[\"'’”»])"
+_TOKEN = (r"(?P<token>(?=[\w!#$%&*+=@^~.,-]{0,40}\d)[^\W_](?:[\w!#$%&*+=@^~-]|[.,](?=\w))"
+          r"{3,39})")
 _GIVEN_VALUE = Pattern(
-    r"(?:\s+(?:for|on|of|para|pour|f[üu]r|per|voor)\s+[^:.!?\n]{1,40}?\s*(?:" + _VERB
-    + r"\s*:?|:)|\s*(?:" + _VERB + r"\s*:?|[:=]|[-–—](?=\s)))?\s*"
-    r"(?P<value>[\"'‘“«][^\"'’”»\s]{3,40}[\"'’”»]|"
-    r"(?=[\w!#$%&*+=@^~.,-]*\d)[A-Za-z0-9](?:[\w!#$%&*+=@^~-]|[.,](?=\w)){3,39})")
+    r"(?P<said>\s+(?:for|to|on|of|para|pour|f[üu]r|per|voor)\s+[^:.!?\n]{1,40}?\s*(?:"
+    + _VERB + r"\s*:?|:)|\s*(?:" + _VERB + r"\s*:?|[:=]|[-–—](?=\s)))?\s*(?:"
+    + _QUOTED_VALUE + "|" + _TOKEN + ")", re.I)
+# Not a value: a length or a size ("is 8-12 characters", "ist 4-stellig", "4-digits").
+_SIZE = Pattern(r"\d{1,2}\s*(?:-|to|–)\s*\d{1,3}|\d+-?[^\W\d_]+$", re.I)
+_UNIT = Pattern(r"\s*(?:characters?|chars?|digits?|letters?|numbers?|symbols?|long|"
+                r"caract[eè]res?|caratteri|tekens|cijfers|zeichen|stellen|d[íi]gitos|"
+                r"caracteres|cifras)\b", re.I)
+_WORD = re.compile(r"[^\s\"'‘’“”«»<>()\[\],;:]+")
 
 
 def find_secrets_given(text: str, email: str = "") -> list[Span]:
-    """Secrets the reply hands out: a password, PIN, one-time, override or staff code, an
-    API key or a security answer, named and followed by its value. A name with no value
-    ("we will never ask for your PIN", "reset your password from the login page") is not
-    one, nor is a value the customer's own email already holds."""
+    """Secrets the reply hands out: a password, PIN, one-time, override or staff code, or an
+    API key, named and followed by its value (quoted, or a token with a digit: a word
+    such as a security answer 'Fluffy' is not read as one). A name with no value ("we will
+    never ask for your PIN"), a rule ("your password is 8-12 characters") and a value that
+    is a word of the customer's own email are not one."""
     folded = fold(text)
     lex = lexicon()
     found: list[Span] = []
     if not lex.has("secret", folded):
         return found
+    theirs = {w.strip(".!?").lower() for w in _WORD.findall(fold(email))}
+    for name in lex.find("secret", folded):
+        m = _GIVEN_VALUE.match(folded, name.end)
+        if m is None or not (m.group("said") or m.group("quoted")):
+            continue
+        value = (m.group("quoted") or m.group("token") or "").strip("\"'‘’“”«»")
+        if value.lower() in theirs or (m.group("token") and (
+                _SIZE.fullmatch(value) or _UNIT.match(folded, m.end()))):
+            continue
+        found.append(Span(name.start, m.end(), folded[name.start:m.end()]))
+    return found
     email = fold(email)
     for name in lex.find("secret", folded):
         m = _GIVEN_VALUE.match(folded, name.end)
