@@ -218,7 +218,7 @@ def find_credential_requests(text: str) -> list[Span]:
 # PIN 1234" is advice, not a PIN).
 _VERB = (r"\b(?:is|was|are|reads|would\s+be|will\s+be|is\s+now|(?:has\s+been|was|is)\s+"
          r"(?:reset|changed|set)\s+to|set\s+to|es|era|será|est|sera|ist|lautet|wird|è|sarà|"
-         r"luidt|wordt|é|será)\b")
+         r"luidt|wordt|é)\b")
 _QUOTED_VALUE = r"(?P<quoted>[\"'‘“«][^\"'’”»\s]{3,40}[\"'’”»])"
 _TOKEN = (r"(?P<token>(?=[\w!#$%&*+=@^~.,-]{0,40}\d)[^\W_](?:[\w!#$%&*+=@^~-]|[.,](?=\w))"
           r"{3,39})")
@@ -253,13 +253,6 @@ def find_secrets_given(text: str, email: str = "") -> list[Span]:
         value = (m.group("quoted") or m.group("token") or "").strip("\"'‘’“”«»")
         if value.lower() in theirs or (m.group("token") and (
                 _SIZE.fullmatch(value) or _UNIT.match(folded, m.end()))):
-            continue
-        found.append(Span(name.start, m.end(), folded[name.start:m.end()]))
-    return found
-    email = fold(email)
-    for name in lex.find("secret", folded):
-        m = _GIVEN_VALUE.match(folded, name.end)
-        if m is None or m.group("value").strip("\"'‘’“”«»") in email:
             continue
         found.append(Span(name.start, m.end(), folded[name.start:m.end()]))
     return found
