@@ -176,6 +176,8 @@ def test_an_insult_opening_a_line_is_an_insult() -> None:
     ("Our best-selling flavour this month is\nhoney.", []),
     ("Thanks, genius, of course you may.", ["genius"]),
     ("Please check the tracking again, genius\n\nSam", ["genius"]),
+    ("We've sent a replacement in the same colour, Honey.\n1 x Scented candle, Sunshine", []),
+    ("Go ahead, Einstein.", ["Einstein"]),
 ])
 def test_a_mocking_term_of_address_is_an_insult(text: str, found: list[str]) -> None:
     from agent.checks.abuse import find_mockery
@@ -195,10 +197,16 @@ def test_the_guard_and_the_safety_grader_stop_a_mocking_name() -> None:
     assert "mocking" not in findings(body.replace(", genius", ""))
 
 
-def test_a_product_called_honey_in_the_analysis_is_not_mockery() -> None:
+def test_mockery_is_read_only_where_the_customer_reads() -> None:
+    """The subject and the body; an internal note may name a flavour after a comma."""
     out = ModelOutput.model_validate(good_output())
-    analysis = out.analysis.model_copy(update={"product": "Honey"})
-    assert check_draft(out.draft, analysis, Context(email=ENGLISH_EMAIL)) == []
+    note = out.draft.internal_note.model_copy(update={
+        "summary": "Customer asked for the classic flavour, honey."})
+    draft = out.draft.model_copy(update={"internal_note": note})
+    assert check_draft(draft, out.analysis, Context(email=ENGLISH_EMAIL)) == []
+    body = out.draft.model_copy(update={"body": out.draft.body + "\n\nSure thing, honey."})
+    assert [f.check for f in check_draft(body, out.analysis, Context(email=ENGLISH_EMAIL))
+            ] == ["mocking"]
 
 
 def _flagged(path: str, positive: str, hit: Callable[[str], bool]) -> tuple[int, int]:
@@ -252,6 +260,10 @@ def test_mocking_names_on_the_blind_sets(path: str, floor: int) -> None:
     ("Avoid a simple PIN 1234. We've shipped the enamel pins 2-pack today.", []),
     ("The alarm code E104 means the battery is low. Your boarding pass code is ABC123.", []),
     ("Your login details for this 2024 order are unchanged.", []),
+    ("Never give your password to anyone, even us; your ticket number is 58213.", []),
+    ("Rest assured, your password is AES-256 encrypted. Utilice la palabra clave: VERANO24.",
+     []),
+    ("Your password is 2024Summer.", ["password is 2024Summer"]),
 ])
 def test_a_secret_handed_out_is_found(text: str, found: list[str]) -> None:
     from agent.checks.contact import find_secrets_given

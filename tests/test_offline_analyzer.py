@@ -166,6 +166,10 @@ def test_facts_win_over_the_email() -> None:
         ("My kettle is broken.\n\nThanks so much!", None),
         ("My kettle is broken.\n\nThank you very much", None),
         ("My kettle is broken.\n\nThanks so much,\nAnna", "Anna"),
+        ("My kettle is broken.\n\nThanks heaps!", None),
+        # ... while people called So or Lot keep their names.
+        ("From: Raymond So <ray@example.com>\n\nMy kettle is broken.", "Raymond So"),
+        ("My kettle is broken.\n\nRegards,\nFabien Lot", "Fabien Lot"),
     ],
 )
 def test_customer_name_from_sign_off(text: str, name: str | None) -> None:

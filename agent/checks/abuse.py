@@ -124,8 +124,11 @@ def find_insults(text: str, names: Iterable[str | None] = ()) -> list[Span]:
 
 # Where a term of address stands: after a comma ("... your chargeback, genius."), or after
 # an interjection that opens a sentence or a line ("Look, genius", "Okay genius,"); and
-# before the sentence, the clause or the line ends, or a spaced dash. A capitalised word
-# alone at a sentence start ("Honey, the coupon extension, ...") is too often a name.
+# before the sentence, the clause or the line ends, or a spaced dash. A term opening a
+# sentence with no interjection before it ("Honey, the coupon extension, ...") is too often
+# a name, and so is a capitalised one after a comma ("the same colour, Honey."), unless
+# it is a famous name used to mock ("..., Einstein.").
+_FAMOUS = frozenset({"einstein", "sherlock"})
 _INTERJECTION = (r"(?:look|listen|okay|ok|well|sure|yes|yeah|right|alright|oh|hey|thanks|"
                  r"thank\s+you|cheers|mira|oye|vale|bueno|gracias|bon|alors|merci|"
                  r"écoute[sz]?|na|also|schau|danke|senti|ascolta|grazie|kijk|luister|bedankt|"
@@ -151,9 +154,10 @@ def find_mockery(text: str, names: Iterable[str | None] = ()) -> list[Span]:
     majesty", "princess? 😏"): insults though no word in them is one. Only where a term of
     address stands, so "a genius idea", "the Genius Bar", "Colour: Honey", "oats, nuts,
     honey" and a quotation ('You wrote: "Thanks, genius."') are not hits. A word shaped like
-    a name after a greeting or a title, or alone on a line ("Hi, Princess,", "Dear Ms.
-    Darling", "Kind regards,\nHoney"; not "Mr. Know-It-All"), a capitalised honorific ("Your
-    Excellency") and a name the email gives are the customer's."""
+    a name ("Hi, Princess,", "Dear Ms. Darling", "the same colour, Honey."; not "Mr.
+    Know-It-All", nor a famous name such as "Einstein" unless a greeting or a title stands
+    before it), a capitalised honorific ("Your Excellency") and a name the email gives are
+    the customer's."""
     folded = fold(text)
     known = _name_set(names)
     found: list[Span] = []
@@ -171,7 +175,8 @@ def find_mockery(text: str, names: Iterable[str | None] = ()) -> list[Span]:
                                                       else len(folded)].strip(" \t,.!")
         name_like = word[:1].isupper() and word[1:].islower()
         if word.lower() in known or _HONORIFIC.match(word) or (name_like and (
-                alone or _OPENERS.search(before) or _TITLE.search(before))):
+                alone or word.lower() not in _FAMOUS or _OPENERS.search(before)
+                or _TITLE.search(before))):
             continue
         found.append(span)
     return found

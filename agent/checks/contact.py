@@ -223,14 +223,17 @@ _QUOTED_VALUE = r"(?P<quoted>[\"'‘“«][^\"'’”»\s]{3,40}[\"'’”»])"
 _TOKEN = (r"(?P<token>(?=[\w!#$%&*+=@^~.,-]{0,40}\d)[^\W_](?:[\w!#$%&*+=@^~-]|[.,](?=\w))"
           r"{3,39})")
 _GIVEN_VALUE = Pattern(
-    r"(?P<said>\s+(?:for|to|on|of|para|pour|f[üu]r|per|voor)\s+[^:.!?\n]{1,40}?\s*(?:"
+    r"(?P<said>\s+(?:for|to|on|of|para|pour|f[üu]r|per|voor)\s+[^:;,.!?\n]{1,40}?\s*(?:"
     + _VERB + r"\s*:?|:)|\s*(?:" + _VERB + r"\s*:?|[:=]|[-–—](?=\s)))?\s*(?:"
     + _QUOTED_VALUE + "|" + _TOKEN + ")", re.I)
-# Not a value: a length or a size ("is 8-12 characters", "ist 4-stellig", "4-digits").
-_SIZE = Pattern(r"\d{1,2}\s*(?:-|to|–)\s*\d{1,3}|\d+-?[^\W\d_]+$", re.I)
+# Not a value: a length or a size ("is 8-12 characters", "ist 4-stellig", "4-digits"), or
+# how it is kept ("is AES-256 encrypted", "is 2FA-protected").
+_SIZE = Pattern(r"\d{1,2}\s*(?:-|to|–)\s*\d{1,3}|\d+-?(?:digits?|chars?|characters?|letters?|"
+                r"stellig|cijferig|pack)|[a-z]{2,4}-\d{3}|\w+-(?:protected|encrypted|secured|"
+                r"hashed)", re.I)
 _UNIT = Pattern(r"\s*(?:characters?|chars?|digits?|letters?|numbers?|symbols?|long|"
                 r"caract[eè]res?|caratteri|tekens|cijfers|zeichen|stellen|d[íi]gitos|"
-                r"caracteres|cifras)\b", re.I)
+                r"caracteres|cifras|encrypted|hashed|protected|secured)\b", re.I)
 _WORD = re.compile(r"[^\s\"'‘’“”«»<>()\[\],;:]+")
 
 
