@@ -176,7 +176,7 @@ def find_mockery(text: str, names: Iterable[str | None] = ()) -> list[Span]:
         name_like = word[:1].isupper() and word[1:].islower()
         if word.lower() in known or _HONORIFIC.match(word) or (name_like and (
                 alone or word.lower() not in _FAMOUS or _OPENERS.search(before)
-                or _TITLE.search(before))):
+                or title is not None)):
             continue
         found.append(span)
     return found
