@@ -33,6 +33,9 @@ assert len(_PAD) >= SHORT_TEXT
     (r"a+bcd", {"abcd"}),  # the last of the repeats leads what follows
     (r"t(?:aken|ook)\b", {"taken", "took"}),  # as Python factors "taken|took"
     (r"x{2,}yz", {"xyz"}),
+    # A word in nearly every reply filters nothing: the other requirement, though shorter.
+    (r"(?:sue|ban)\s+you", {"sue", "ban"}),
+    (r"\byour\s+(?:acc|bill)", {"acc", "bill"}),
 ])
 def test_reads_what_every_match_holds(source: str, need: set[str]) -> None:
     found = required_literals(source)

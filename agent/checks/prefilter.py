@@ -22,6 +22,10 @@ import ahocorasick_rs
 from agent.checks.factor import INTERNALS_CHANGED, REPEATS, compile_fast, parse, sre
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
+# Words in nearly every reply: a requirement made of one of these filters nothing, so any
+# other requirement of the pattern is preferred ("report|sue|ban" over "you").
+_COMMON = frozenset({"you", "your", "the", "and", "our", "for", "with", "are", "will", "this",
+                     "that", "have", "not", "can", "all", "any", "was", "has", "been", "from"})
 SHORT_TEXT = 48  # characters: a line or a clause this short is scanned faster than it is
 # looked up (`calmreply grade` 614-683 -> 642-706 replies/s, back to back)
 _MAX_RUNS = 16  # ways a run of literal text may go, followed before it is cut
@@ -67,7 +71,7 @@ def _need(tree: Any) -> Need:
     usable = [c for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
     if not usable:
         return None
-    return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+    return max(usable, key=lambda c: (c.isdisjoint(_COMMON), min(map(len, c)), -len(c)))
 
 
 def _exact(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
