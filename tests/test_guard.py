@@ -418,6 +418,11 @@ def test_names_and_swearing_on_the_blind_set() -> None:
     ("Go to [Your Orders], then [Track order], [Add to basket] or [Enter promo code].", []),
     ("[ACTION REQUIRED] Error [E_TIMEOUT] on order [48213] [sic]; see [order number](x).", []),
     ("Call GET /v1/users/{user_id} with <api_key>, then choose <<Retour>>.", []),
+    # A form's label, an error code the browser shows, an interjection; a nameless "Dear,"
+    # opening a line still is one.
+    ("Type it in the [Full Name] field. If you see [ERR_CONNECTION_RESET], reload.", []),
+    ("Oh dear, I am so sorry the parcel came back.", []),
+    ("Dear,\nthank you for writing.", ["Dear,"]),
 ])
 def test_an_unfilled_template_slot_is_found(text: str, found: list[str]) -> None:
     from agent.checks.slots import find_slots

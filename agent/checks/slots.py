@@ -5,10 +5,12 @@ A slot is found by its shape, in every notation a template or a model leaves one
 double braces ("{{first_name}}"), a template statement ("{% if %}"), a format field naming
 a slot ("{first_name}", "{0}", "${name}", "%(name)s"), angle slots ("<name>",
 "<<INSERT_ID>>"), a bracketed name ending in a slot word ("[CUSTOMER NAME]", "[Order
-number]", "[POINTS_BALANCE]"), an upper-case snake-case tag ("[ESCALATION_TEMPLATE_3]"), an
-instruction to fill one in ("[Insert fee here]"), a greeting with no name ("Dear ,") and a
-value that printed as None ("order #None"). An aside is a bracketed note addressed to
-colleagues ("(Note to self: ...)", "[internal: ...]", "(TODO: ...)").
+number]", "[POINTS_BALANCE]"; not a form's label, "the [Full Name] field"), an upper-case
+snake-case tag ("[ESCALATION_TEMPLATE_3]"; not an error code, "[ERR_CONNECTION_RESET]"), an
+instruction to fill one in ("[Insert fee here]"), a greeting with no name ("Dear ,", or
+"Dear," opening a line; "Oh dear," is no slot) and a value that printed as None ("order
+#None"). An aside is a bracketed note addressed to colleagues ("(Note to self: ...)",
+"[internal: ...]", "(TODO: ...)").
 
 Both are judged in the text the customer reads (a reply, a draft's subject and body); an
 internal note may hold asides. Template syntax the customer's own email holds, word for
@@ -31,14 +33,17 @@ _OWNER = (r"customer|client|your|agent|first|last|full|order|ticket|booking|acco
           r"tracking|case|refund|reference|company|product|delivery|shipping|store|item|"
           r"return|billing")
 _NAMED = r"(?:(?:" + _OWNER + r")[ _]){0,2}(?:" + _SLOT_WORD + r")"
+# "[Full Name] field", "[Order number] box": a form's label, named for the customer to find.
+_FORM_PART = r"\s+(?i:field|box|column|button|tab|menu|section|option)\b"
 SLOT = Pattern(
     r"\{\{[^{}\n]{0,80}\}\}|\{%[^{}\n]{0,80}%\}|\{\{|\}\}|\{%|"
     r"\$\{[^{}\n]{0,60}\}|\{\d[^{}\n]{0,40}\}|\{(?i:" + _NAMED + r")\}|(?i:%\(\w+\)[sd])|"
     r"<<[A-Z0-9_ ]{2,60}>>|<(?i:" + _NAMED + r")>|"
-    r"\[(?i:" + _NAMED + r")\](?!\()|\[[A-Z]{2,}(?:_[A-Z0-9]+)+\]|"
+    r"\[(?i:" + _NAMED + r")\](?!\(|" + _FORM_PART + r")|"
+    r"\[(?!(?:ERR|ERROR|NET|SSL|DNS|HTTP|STATUS)_)[A-Z]{2,}(?:_[A-Z0-9]+)+\]|"
     r"\[(?i:insert\b[^\]\n]{0,80}|(?:enter|add)\b[^\]\n]{0,60}\b(?:" + _SLOT_WORD
     + r"|details?)|[^\]\n]{0,60}\bhere|link\s+to\b[^\]\n]{0,60})\]|"
-    r"\b(?i:dear)\s*,|\b(?i:dear|hi|hello|hola)\s+[,!]|#(?i:none)\b|"
+    r"(?m:^)[ \t]*(?i:dear),|\b(?i:dear|hi|hello|hola)\s+[,!]|#(?i:none)\b|"
     r"\bNone\b(?= (?:order|ticket))")
 # Template syntax the customer wrote may be quoted back inert; any other slot is ours.
 _TEMPLATE_SYNTAX = ("{", "$", "%", "}")
