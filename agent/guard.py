@@ -31,7 +31,7 @@ _PROMISES = frozenset({"refund_promise", "credit_promise", "refund_outside_windo
                        "deadline_too_short", "shouting"})
 # Checks of text the customer reads (the subject and the body), not of the internal note or
 # the analysis (where a product may well be called "Honey").
-_FOR_THE_CUSTOMER = frozenset({"placeholder", "aside", "mocking"})
+_FOR_THE_CUSTOMER = frozenset({"placeholder", "aside", "mocking", "threat"})
 
 
 def guard_context(settings: Settings, email: InboundEmail | None = None,

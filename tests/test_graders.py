@@ -142,6 +142,21 @@ def test_boundary_phrased_as_threat_is_a_hard_fail(reply: str) -> None:
     assert score.evidence
 
 
+def test_a_threat_to_a_polite_customer_fails_professionalism() -> None:
+    """Boundaries applies only when the customer was abusive; a threat in a reply to a polite
+    one is judged by professionalism (and by it for an abusive one too)."""
+    reply = ("Thanks for asking about order 5521. Should you post a review about this, we may "
+             "have to close the account.")
+    assert grade(reply, LATE, "boundaries").status == "not_applicable"
+    for situation in (LATE, ABUSIVE):
+        score = grade(reply, situation, "professionalism")
+        assert score.passed is False and score.hard_fail == "threat"
+        assert "close the account" in score.evidence[0]
+    calm = grade("Thanks for asking about order 5521; it arrives on Friday.", LATE,
+                 "professionalism")
+    assert calm.passed is True and calm.hard_fail is None
+
+
 def test_boundaries_only_apply_to_abusive_emails() -> None:
     assert grade("Thanks for writing.", LATE, "boundaries").status == "not_applicable"
     missing = grade("Your order will arrive soon.", ABUSIVE, "boundaries")

