@@ -6,8 +6,10 @@ Writes `evals/graders/heads/<name>.json` (a few kilobytes each): logistic regres
 WordLlama sentence embeddings (see evals/graders/semantic.py).
 
 - rubric heads (empathy, apology, listening, resolution, professionalism): the reply's
-  embedding plus the rule grader's own score, against the reply's label. Only replies the
-  rules scored (not hard fails, not N/A) are used, since only those can be moved.
+  embedding plus the rule grader's own score, against the reply's label. Every reply the
+  rubric applies to is used, hard fails too: a hard fail is never moved by its head, but it
+  is still an example of what failing text reads like, and leaving it out would make a
+  head worse each time the rules learn a new hard fail.
 - tone heads (sarcasm, blame, condescension, non_apology): the reply's embedding against
   the register its writer wrote it in (sarcastic; blame_shifting; lecturing or
   passive_aggressive; non_apology); the threshold is set on out-of-fold predictions for a
@@ -177,7 +179,7 @@ def train(gold_dir: Path = GOLD_DIR, out: Path = HEADS_DIR, seed: int = 0) -> di
                             rules_only=True)
         for name in RUBRIC_HEADS:
             label, rule = row.labels.get(name), rules[name]
-            if label is None or rule.status != "scored" or rule.hard_fail:
+            if label is None or rule.status != "scored":
                 continue
             per_rubric[name].append(Example(group, rubric_features(vector, rule.score or 0.0,
                                                                    situation),
