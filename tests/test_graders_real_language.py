@@ -174,6 +174,16 @@ def test_an_english_article_before_a_portuguese_currency_word_is_no_amount() -> 
         1.0, 1.0, 25.0]
 
 
+def test_an_english_number_before_reais_is_an_amount() -> None:
+    """'five reais' was no amount: 'five' is English, 'reais' only Portuguese; the plural
+    is no English word, so English reads it too ('real' alone stays an adjective)."""
+    from agent.checks.money import find_amounts
+
+    assert [(a.value, a.currency) for a in find_amounts("We will refund five reais.")] == [
+        (5.0, "BRL")]
+    assert find_amounts("Five real problems.") == ()
+
+
 def test_refund_ten_weeks_after_delivery_is_out_of_policy() -> None:
     email = "My blender was delivered 10 weeks ago and it has stopped working. I want a refund."
     reply = "I have approved a full refund for the blender; it will reach your card within 5 days."

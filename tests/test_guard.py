@@ -132,6 +132,7 @@ def test_a_name_is_not_profanity() -> None:
     ("My colleague Dick Turner will call you.", []),  # before a surname
     ("Dear Mr Hell,\nyour refund is on its way.", []),  # after a title, any word
     ("Dear Mr.Hell,", []),
+    ("Dear Mr Dickhead,\nyour refund is on its way.", ["Dickhead"]),  # no name, even so
     ("Your Bloody Mary mix and the Hell Energy drinks ship today.", []),  # product names
     ("Our courier partner Monkey Business Ltd will call.", []),  # a company's name
     ("Fucking Amazon lost my parcel.", ["Fucking"]),  # capitalised: it starts a sentence
@@ -148,6 +149,13 @@ def test_an_insult_opening_a_line_is_an_insult() -> None:
     from agent.checks.abuse import find_insults
 
     assert [s.text for s in find_insults("Clowns? We prefer 'professionals'.")] == ["Clowns"]
+
+
+def test_an_insult_word_in_a_company_name_is_the_company() -> None:
+    from agent.checks.abuse import find_insults
+
+    assert find_insults("Thanks, Monkey Business Ltd\nAccounts team") == []
+    assert [s.text for s in find_insults("Thanks, Monkey\nAccounts team")] == ["Monkey"]
 
 
 @pytest.mark.parametrize(("text", "found"), [

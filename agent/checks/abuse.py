@@ -59,6 +59,13 @@ def _capitalised_anyway(before: str, line: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= _TITLE_CASE * len(words)
 
 
+# Words that end a company's name, up to three capitalised words after the one read.
+_COMPANY = re.compile(r"(?:[ \t]+[A-Z][\w&'-]*){0,3}[ \t]+(?:Ltd|Limited|Inc|LLC|GmbH|plc|"
+                      r"PLC|Corp|Co|S\.?A|S\.?L|B\.?V|AG|Srl|Pty)\b")
+# A swear word built as an insult ("Dickhead", "Arsehole") is no name, even after a title.
+_COMPOUND_ABUSE = re.compile(r"(?:head|hole|face|wad|bag|wit)s?$", re.IGNORECASE)
+
+
 def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     word = span.text
     if not (word[:1].isupper() and word[1:].islower()):
@@ -70,8 +77,10 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     line_end = len(text) if line_end < 0 else line_end
     before = text[line_start:span.start]
     after = text[span.end:line_end]
+    if _COMPANY.match(after):
+        return True  # part of a company's name: "Monkey Business Ltd"
     if _TITLE.search(before):
-        return True
+        return not _COMPOUND_ABUSE.search(word)  # "Mr Dick", but not "Mr Dickhead"
     given = word.lower() in _GIVEN_NAMES
     following = _SURNAME.match(after)
     if following and not (PROFANITY.search(following.group(0))
