@@ -351,6 +351,11 @@ def test_secrets_on_the_blind_sets(path: str, floor: int) -> None:
     ("After one more payment your loan is paid off, and we'll close the account.", False),
     ("If you contact your bank, they may block the card as a precaution.", False),
     ("Wenn Sie uns weiterhin beleidigen, sperren wir Ihr Konto.", True),
+    # After hostile conduct, anything done to the reader; not help offered all the same.
+    ("If you insult my agents again, your line will be cut off.", True),
+    ("Keep threatening us and we'll make sure no shop will sell to you.", True),
+    ("If you were harassed by our driver, we will suspend his account.", False),
+    ("Even if you shout at the driver, we'll still help you with the refund.", False),
     # ... and threats that need the same words: a sanction after "otherwise", a negation
     # that is part of the threat, a loss of what the reader holds.
     ("Stop emailing us, otherwise we'll close your account.", True),
@@ -387,9 +392,9 @@ def _threatens(text: str) -> bool:
     # reviews: 36/40 and 28/40 now, not blind.
     ("evals/data/threats-blind.jsonl", 34),
     ("evals/data/threats-blind-2.jsonl", 26),
-    # Set 3 was written after the widening; its counts were read four times (11, 10, 10, 8
-    # of 40), its text never. Set 4 (40 threats, 80 hard negatives) was read once, at the
-    # final code: 9/40 (1/40 before).
+    # Set 3 was written after the widening; its counts were read six times (11 first, 8
+    # now), its text never. Set 4 (40 threats, 80 hard negatives) was read twice, before
+    # and after the last rule: 9/40 both times (1/40 before the check).
     ("evals/data/threats-blind-3.jsonl", 7),
     ("evals/data/threats-blind-4.jsonl", 8),
 ])
@@ -400,6 +405,15 @@ def test_threats_on_the_blind_sets(path: str, floor: int) -> None:
     hits, false_hits = _flagged(path, "threat", _threatens)
     assert false_hits == 0
     assert hits >= floor
+
+
+def test_threats_on_the_review_set() -> None:
+    """Ordinary replies two reviews aimed at the word lists, and their threats
+    (evals/data/threats-review.jsonl, a development set: the check was fixed on it). It held
+    74 and 67 false hits before those fixes; 2 of 264 now."""
+    hits, false_hits = _flagged("evals/data/threats-review.jsonl", "threat", _threatens)
+    assert false_hits <= 2
+    assert hits >= 55
 
 
 def test_a_european_amount_is_read_in_full() -> None:

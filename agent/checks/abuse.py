@@ -215,9 +215,10 @@ def _quoted(text: str, pos: int) -> bool:
 # A threat or a sanction is denied, not made, when a negation stands just before it in its
 # clause, or inside a sanction ("your account will not be closed", "no tax consequences for
 # you", "we would never ban you"). Phrases that threaten with a negation in them are taken
-# out before looking ("no longer", "won't hesitate", "no choice but to").
+# out before looking ("no longer", "won't hesitate", "no choice but to", "no shop will").
 _THREAT_WORDS = re.compile(r"no\s+longer|won't\s+hesitate|ne\s+\w+\s+plus|"
                            r"no\s+(?:choice|option|alternative)\s+but|"
+                           r"no\s+(?:other\s+)?(?:retailer|shop|store|company|merchant)|"
                            r"(?:don't|do\s+not|fail\s+to)\s+(?:stop|cease|withdraw|remove|"
                            r"delete|take\s+down|retract|apologi[sz]e|calm|moderate|change)",
                            re.IGNORECASE)
@@ -229,39 +230,45 @@ _DENIAL_REACH = 30  # characters before a threat or a sanction that may deny it
 
 def find_threats(text: str) -> list[Span]:
     """Threats to the reader: a threat on its own ("final warning", "we will report you",
-    "you'll regret it"), or a sentence that ties a sanction (closing the account, police,
+    "you'll regret it"); a sentence that ties a sanction (closing the account, police,
     legal action, no more replies) to the reader's hostile or repeated conduct ("if you
     write like that again", "any further abuse", "keep swearing and"), or puts it after a
-    demand and "otherwise" ("stop emailing us, otherwise ..."). Not in a sentence that makes
-    it no threat (asked for, offered, protective, sent in error: the `benign` list), nor
-    when it is denied or quoted. Word lists per language: `threat`, `penalty`,
-    `condition`, `otherwise`, `benign`."""
+    demand and "otherwise" ("stop emailing us, otherwise ..."); or one where anything is
+    done to the reader after their hostile conduct ("if you insult my agents again, your
+    line gets cut off"). Not in a sentence that makes it no threat (asked for, offered,
+    protective, sent in error: the `benign` list), nor when it is denied or quoted. Word
+    lists per language: `threat`, `penalty`, `condition`, `hostile`, `consequence`,
+    `otherwise`, `benign`."""
     words = lexicon()
     folded = fold(text)
-    found = [s for s in words.find("threat", folded)
+    alone = [s for s in words.find("threat", folded)
              if not _quoted(folded, s.start) and not _denied(folded, s, inside=False)]
-    # A sanction counts only beside a condition or after "otherwise": look for those first,
-    # which are rarer and cheaper to find than the sanctions.
+    # The rest needs the reader's conduct (or a demand before "otherwise"): look for that
+    # first, which is rarer and cheaper to find than the sanctions.
     otherwise = words.find("otherwise", folded)
-    penalties = words.find("penalty", folded) \
-        if otherwise or words.has("condition", folded) else []
+    hostile = words.find("hostile", folded)
+    if not (alone or otherwise or hostile or words.has("condition", folded)):
+        return []
+    penalties = [p for p in words.find("penalty", folded)
+                 if not _quoted(folded, p.start) and not _denied(folded, p, inside=True)]
+    consequences = words.find("consequence", folded) if hostile else []
+    found: list[Span] = []
     for sentence in sentences(folded):
-        if not any(sentence.start <= f.start < sentence.end for f in found) and not any(
-                sentence.start <= p.start < sentence.end for p in penalties):
-            continue
-        if words.has("benign", sentence.text):
-            found = [f for f in found if not sentence.start <= f.start < sentence.end]
-            continue
-        hits = [p for p in penalties if sentence.start <= p.start < sentence.end
-                and not _quoted(folded, p.start) and not _denied(folded, p, inside=True)]
-        if not hits:
-            continue
-        after_otherwise = any(sentence.start < o.end <= p.start for o in otherwise for p in hits)
-        if not after_otherwise and not words.has("condition", sentence.text):
-            continue
-        found = [f for f in found if not sentence.start <= f.start < sentence.end]
-        found.append(sentence)
-    return sorted(found, key=lambda span: span.start)
+        start, end = sentence.start, sentence.end
+        angry = _within(hostile, start, end)
+        sanctions = _within(penalties, start, end)
+        tied = bool(sanctions) and (
+            bool(angry) or words.has("condition", sentence.text)
+            or any(start < o.end <= p.start for o in otherwise for p in sanctions))
+        threatens = tied or any(_within(consequences, h.end, end) for h in angry)
+        mine = _within(alone, start, end)
+        if (threatens or mine) and not words.has("benign", sentence.text):
+            found += [sentence] if threatens else mine
+    return found
+
+
+def _within(spans: list[Span], start: int, end: int) -> list[Span]:
+    return [span for span in spans if start <= span.start < end]
 
 
 def _denied(text: str, span: Span, *, inside: bool) -> bool:

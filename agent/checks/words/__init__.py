@@ -1,11 +1,12 @@
 """Word lists per language (`<code>.yaml` beside this file), compiled once.
 
 Each concept (refund, credit, paid, negation, credential, ask, meta, instruct, mocking,
-secret, and for threats: threat, penalty, condition, otherwise, benign) is a list of
-regular-expression fragments per language; the checks match every language at once, since
-a reply's language is not known in advance and an attacker may mix them. Number words,
-scales and currency words are tables that `agent/checks/money.py` uses to read amounts
-written in words ("five thousand dollars", "quinientos euros", "fünftausend Euro").
+secret, and for threats: threat, penalty, condition, hostile, consequence, otherwise,
+benign) is a list of regular-expression fragments per language; the checks match every
+language at once, since a reply's language is not known in advance and an attacker may mix
+them. Number words, scales and currency words are tables that `agent/checks/money.py` uses
+to read amounts written in words ("five thousand dollars", "quinientos euros", "fünftausend
+Euro").
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from agent.language_tables import LANGUAGES, longest_first, read_table
 
 WORDS_DIR = Path(__file__).resolve().parent
 CONCEPTS = ("refund", "credit", "multiplier", "paid", "negation", "credential", "ask", "meta",
-            "instruct", "mocking", "secret", "threat", "penalty", "condition", "otherwise",
-            "benign")
+            "instruct", "mocking", "secret", "threat", "penalty", "condition", "hostile",
+            "consequence", "otherwise", "benign")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class WordList(BaseModel):
     threat: list[str] = []
     penalty: list[str] = []
     condition: list[str] = []
+    hostile: list[str] = []
+    consequence: list[str] = []
     otherwise: list[str] = []
     benign: list[str] = []
     number_units: dict[str, int] = {}
