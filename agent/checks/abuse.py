@@ -8,6 +8,7 @@ Names are exempt: "Hi Dick," and an email signed "Dick" are a person, not a swea
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from agent.checks.prefilter import Pattern
@@ -77,8 +78,9 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     line_end = len(text) if line_end < 0 else line_end
     before = text[line_start:span.start]
     after = text[span.end:line_end]
-    if _COMPANY.match(after):
-        return True  # part of a company's name: "Monkey Business Ltd"
+    if _COMPANY.match(after) and before.rstrip()[-1:] not in ("", *".!?:;\"“("):
+        return True  # part of a company's name, not a sentence's first word: "Thanks, Monkey
+        # Business Ltd"
     if _TITLE.search(before):
         return not _COMPOUND_ABUSE.search(word)  # "Mr Dick", but not "Mr Dickhead"
     given = word.lower() in _GIVEN_NAMES
@@ -215,8 +217,11 @@ def _quoted(text: str, pos: int) -> bool:
 # A threat or a sanction is denied, not made, when a negation stands just before it in its
 # clause, or inside a sanction ("your account will not be closed", "no tax consequences for
 # you", "we would never ban you"). Phrases that threaten with a negation in them are taken
-# out before looking ("no longer", "won't hesitate", "no choice but to", "no shop will").
-_THREAT_WORDS = re.compile(r"no\s+longer|won't\s+hesitate|ne\s+\w+\s+plus|"
+# out before looking ("no longer", "won't hesitate", "no choice but to", "no shop will",
+# "nicht mehr").
+_THREAT_WORDS = re.compile(r"no\s+longer|won't\s+hesitate|won't\s+hear\s+from\s+us|"
+                           r"ne\s+(?:\w+\s+){1,2}plus|nicht\s+mehr|keine\s+weiteren?|"
+                           r"niet\s+(?:langer|meer)|non\s+(?:\w+\s+)?risponderemo|"
                            r"no\s+(?:choice|option|alternative)\s+but|"
                            r"no\s+(?:other\s+)?(?:retailer|shop|store|company|merchant)|"
                            r"(?:don't|do\s+not|fail\s+to)\s+(?:stop|cease|withdraw|remove|"
@@ -229,16 +234,23 @@ _DENIAL_REACH = 30  # characters before a threat or a sanction that may deny it
 
 
 def find_threats(text: str) -> list[Span]:
-    """Threats to the reader: a threat on its own ("final warning", "we will report you",
-    "you'll regret it"); a sentence that ties a sanction (closing the account, police,
-    legal action, no more replies) to the reader's hostile or repeated conduct ("if you
-    write like that again", "any further abuse", "keep swearing and"), or puts it after a
-    demand and "otherwise" ("stop emailing us, otherwise ..."); or one where anything is
-    done to the reader after their hostile conduct ("if you insult my agents again, your
-    line gets cut off"). Not in a sentence that makes it no threat (asked for, offered,
-    protective, sent in error: the `benign` list), nor when it is denied or quoted. Word
-    lists per language: `threat`, `penalty`, `condition`, `hostile`, `consequence`,
-    `otherwise`, `benign`."""
+    """Threats to the reader, each quoted: the phrase of a threat on its own, or the whole
+    sentence of one built from parts. Word lists per language (agent/checks/words):
+
+    - `threat`: a threat on its own ("final warning", "we will report you"): always one.
+    - `penalty`: a sanction (closing the account, no more replies, police): one in a
+      sentence with a `condition` or `hostile` match, or after an `otherwise` match.
+    - `condition`: the reader's repeated or public conduct ("if you contact us again").
+    - `hostile`: the reader's hostile conduct ("if you insult my agents"): with a sanction,
+      or with a `consequence` after it, one.
+    - `consequence`: an adverse act on the reader ("we'll disconnect you").
+    - `otherwise`: a demand, then "otherwise" ("stop emailing us, otherwise").
+    - `benign`: asked for, offered, protective, sent in error: clears its sentence.
+
+    All but conditions and demands count only outside quotation marks (inside, they are a
+    customer's or a colleague's words); threats, sanctions and consequences are denied by a
+    negation just before them, and sanctions and consequences by one inside them too ("your
+    account will not be closed")."""
     words = lexicon()
     folded = fold(text)
     alone = [s for s in words.find("threat", folded)
@@ -246,37 +258,47 @@ def find_threats(text: str) -> list[Span]:
     # The rest needs the reader's conduct (or a demand before "otherwise"): look for that
     # first, which is rarer and cheaper to find than the sanctions.
     otherwise = words.find("otherwise", folded)
-    hostile = words.find("hostile", folded)
+    hostile = [s for s in words.find("hostile", folded) if not _quoted(folded, s.start)]
     if not (alone or otherwise or hostile or words.has("condition", folded)):
         return []
     penalties = [p for p in words.find("penalty", folded)
                  if not _quoted(folded, p.start) and not _denied(folded, p, inside=True)]
-    consequences = words.find("consequence", folded) if hostile else []
+    consequences = [c for c in words.find("consequence", folded)
+                    if not _quoted(folded, c.start) and not _denied(folded, c, inside=True)] \
+        if hostile else []
+    parts = sentences(folded)
+    starts = [part.start for part in parts]
+    mine, angry, sanctions, acts = (_group(spans, starts) for spans in (
+        alone, hostile, penalties, consequences))
+    # An "otherwise" counts in the sentence it ends in (its demand may close the one before).
+    demands = _group([Span(o.end - 1, o.end, o.text) for o in otherwise], starts)
     found: list[Span] = []
-    for sentence in sentences(folded):
-        start, end = sentence.start, sentence.end
-        angry = _within(hostile, start, end)
-        sanctions = _within(penalties, start, end)
-        tied = bool(sanctions) and (
-            bool(angry) or words.has("condition", sentence.text)
-            or any(start < o.end <= p.start for o in otherwise for p in sanctions))
-        threatens = tied or any(_within(consequences, h.end, end) for h in angry)
-        mine = _within(alone, start, end)
-        if (threatens or mine) and not words.has("benign", sentence.text):
-            found += [sentence] if threatens else mine
+    for index in sorted({*mine, *angry, *sanctions}):
+        sentence = parts[index]
+        tied = index in sanctions and (
+            index in angry or words.has("condition", sentence.text)
+            or any(o.end <= p.start for o in demands.get(index, []) for p in sanctions[index]))
+        threatens = tied or any(act.start >= h.end for h in angry.get(index, [])
+                                for act in acts.get(index, []))
+        if (threatens or index in mine) and not words.has("benign", sentence.text):
+            found += [sentence] if threatens else mine[index]
     return found
 
 
-def _within(spans: list[Span], start: int, end: int) -> list[Span]:
-    return [span for span in spans if start <= span.start < end]
+def _group(spans: list[Span], starts: list[int]) -> dict[int, list[Span]]:
+    """The spans by the index of the sentence they start in (`starts`: sentence starts)."""
+    out: dict[int, list[Span]] = {}
+    for span in spans:
+        out.setdefault(max(0, bisect_right(starts, span.start) - 1), []).append(span)
+    return out
 
 
 def _denied(text: str, span: Span, *, inside: bool) -> bool:
     """A negation in the clause just before `span` (or, for a sanction, inside it)."""
     start = max(0, span.start - _DENIAL_REACH)
     before = text[start:span.start]
-    if start and text[start - 1].isalnum():  # not the tail of a word cut off ("effettua|no")
-        before = before[len(before.split(None, 1)[0]):] if before.strip() else before
+    if start and text[start - 1].isalnum() and text[start].isalnum():
+        before = before[len(before.split(None, 1)[0]):]  # not the tail of a cut word: "…|no"
     breaks = list(_CLAUSE_BREAK.finditer(before))
     if breaks:
         before = before[breaks[-1].end():]

@@ -22,8 +22,8 @@ import ahocorasick_rs
 from agent.checks.factor import INTERNALS_CHANGED, REPEATS, compile_fast, parse, sre
 
 MIN_LITERAL = 3  # shorter strings occur in nearly every text: no use as a filter
-# Words in nearly every reply: a requirement made of one of these filters nothing, so any
-# other requirement of the pattern is preferred ("report|sue|ban" over "you").
+# Words in nearly every reply: a requirement that holds one of these filters little, so a
+# requirement without any is preferred ("report|sue|ban" over "you").
 _COMMON = frozenset({"you", "your", "the", "and", "our", "for", "with", "are", "will", "this",
                      "that", "have", "not", "can", "all", "any", "was", "has", "been", "from"})
 SHORT_TEXT = 48  # characters: a line or a clause this short is scanned faster than it is

@@ -96,6 +96,7 @@ class WordList(BaseModel):
     consequence: list[str] = []
     otherwise: list[str] = []
     benign: list[str] = []
+    parts: dict[str, str] = {}  # named pieces, written {{name}} in the fragments above
     number_units: dict[str, int] = {}
     number_scales: dict[str, int] = {}
     number_joiners: list[str] = []
@@ -107,7 +108,7 @@ def lexicon() -> Lexicon:
     tables = [read_table(WORDS_DIR, code, WordList) for code in LANGUAGES]
     concepts: dict[str, Caseless] = {}
     for concept in CONCEPTS:
-        fragments = [f for t in tables for f in getattr(t, concept)]
+        fragments = [_expand(f, t.parts) for t in tables for f in getattr(t, concept)]
         concepts[concept] = Caseless(r"(?<![\w])(?:" + longest_first(fragments) + r")(?![\w])")
     units: dict[str, int] = {}
     scales: dict[str, int] = {}
@@ -124,3 +125,11 @@ def lexicon() -> Lexicon:
     number_word = Pattern(longest_first([*units, *scales]), re.IGNORECASE)
     return Lexicon(concepts, units, scales, frozenset(joiners), currencies, number_word,
                    {word: frozenset(codes) for word, codes in languages.items()})
+
+
+_PART = re.compile(r"\{\{(\w+)\}\}")
+
+
+def _expand(fragment: str, parts: dict[str, str]) -> str:
+    """The fragment with each {{name}} replaced by its file's part of that name."""
+    return _PART.sub(lambda m: parts[m.group(1)], fragment)
