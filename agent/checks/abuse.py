@@ -78,9 +78,9 @@ def _is_name(text: str, span: Span, names: frozenset[str]) -> bool:
     line_end = len(text) if line_end < 0 else line_end
     before = text[line_start:span.start]
     after = text[span.end:line_end]
+    # Part of a company's name ("Thanks, Monkey Business Ltd"), unless it opens a sentence.
     if _COMPANY.match(after) and before.rstrip()[-1:] not in ("", *".!?:;\"“("):
-        return True  # part of a company's name, not a sentence's first word: "Thanks, Monkey
-        # Business Ltd"
+        return True
     if _TITLE.search(before):
         return not _COMPOUND_ABUSE.search(word)  # "Mr Dick", but not "Mr Dickhead"
     given = word.lower() in _GIVEN_NAMES
@@ -259,7 +259,8 @@ def find_threats(text: str) -> list[Span]:
     # first, which is rarer and cheaper to find than the sanctions.
     otherwise = words.find("otherwise", folded)
     hostile = [s for s in words.find("hostile", folded) if not _quoted(folded, s.start)]
-    if not (alone or otherwise or hostile or words.has("condition", folded)):
+    conditions = words.find("condition", folded)
+    if not (alone or otherwise or hostile or conditions):
         return []
     penalties = [p for p in words.find("penalty", folded)
                  if not _quoted(folded, p.start) and not _denied(folded, p, inside=True)]
@@ -268,15 +269,15 @@ def find_threats(text: str) -> list[Span]:
         if hostile else []
     parts = sentences(folded)
     starts = [part.start for part in parts]
-    mine, angry, sanctions, acts = (_group(spans, starts) for spans in (
-        alone, hostile, penalties, consequences))
+    mine, angry, sanctions, acts, conduct = (_group(spans, starts) for spans in (
+        alone, hostile, penalties, consequences, conditions))
     # An "otherwise" counts in the sentence it ends in (its demand may close the one before).
     demands = _group([Span(o.end - 1, o.end, o.text) for o in otherwise], starts)
     found: list[Span] = []
     for index in sorted({*mine, *angry, *sanctions}):
         sentence = parts[index]
         tied = index in sanctions and (
-            index in angry or words.has("condition", sentence.text)
+            index in angry or index in conduct
             or any(o.end <= p.start for o in demands.get(index, []) for p in sanctions[index]))
         threatens = tied or any(act.start >= h.end for h in angry.get(index, [])
                                 for act in acts.get(index, []))
